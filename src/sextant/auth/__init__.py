@@ -1,0 +1,1 @@
+"""Authentication: JWTs, sessions, API keys and scopes, resolved to a principal."""

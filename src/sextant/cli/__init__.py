@@ -1,0 +1,1 @@
+"""The ``sextant`` command line: a thin adapter over the service."""

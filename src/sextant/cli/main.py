@@ -1,0 +1,236 @@
+"""``sextant`` commands: demo, serve, check, apply, sync, token."""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from sextant.errors import ConfigurationError, ModelInvalidError, SextantError
+from sextant.model.issues import Issue
+from sextant.service import ProgressCallback, Sextant, SyncReport
+from sextant.settings import Settings
+
+__all__ = ["app", "main"]
+
+app = typer.Typer(
+    name="sextant",
+    help="Sextant: a self-hosted Agent API for data warehouses.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+out = Console()
+err = Console(stderr=True, soft_wrap=True)
+log = logging.getLogger("sextant")
+
+DataDir = Annotated[
+    Path | None, typer.Option("--data-dir", help="Where app.db lives [env: SEXTANT_DATA_DIR]")
+]
+ModelFile = Annotated[Path, typer.Argument(help="The semantic model (YAML)")]
+ConfigOption = Annotated[
+    Path | None, typer.Option("--config", "-c", help="The semantic model [env: SEXTANT_CONFIG]")
+]
+
+
+def _settings(**overrides: Any) -> Settings:
+    try:
+        return Settings.from_env(**overrides)
+    except ConfigurationError as exc:
+        err.print(f"[red]configuration error:[/red] {exc}")
+        raise typer.Exit(2) from exc
+
+
+def _logging(settings: Settings) -> None:
+    logging.basicConfig(
+        level=settings.log_level.upper(),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+
+
+def _fail(exc: SextantError) -> typer.Exit:
+    if isinstance(exc, ModelInvalidError):
+        for issue in exc.issues:
+            text = issue.render(exc.source) if isinstance(issue, Issue) else str(issue)
+            err.print(text, highlight=False, markup=False)
+        err.print(f"[red]{len(exc.issues)} problem(s); nothing was changed.[/red]")
+    else:
+        err.print(f"[red]error:[/red] {exc}")
+    return typer.Exit(1)
+
+
+@app.command()
+def check(
+    model: ModelFile,
+    offline: Annotated[
+        bool, typer.Option(help="Do not connect to the warehouses; check the file alone")
+    ] = False,
+    data_dir: DataDir = None,
+) -> None:
+    """Validate a model and report every problem, with lines and suggestions."""
+    settings = _settings(data_dir=data_dir)
+    result = Sextant(settings).check(model, offline=offline)
+    for line in result.render():
+        err.print(line, highlight=False, markup=False)
+    if result.issues:
+        err.print(f"{len(result.issues)} problem(s) found.", style="red")
+        raise typer.Exit(1)
+    assert result.model is not None
+    tables = sum(len(t) for t in result.catalog.values())
+    out.print(
+        f"{model}: OK ({len(result.model.databases)} database(s), {tables} table(s), "
+        f"{len(result.model.metrics)} metric(s), {len(result.model.users)} user(s))"
+    )
+
+
+@app.command()
+def apply(model: ModelFile, data_dir: DataDir = None) -> None:
+    """Validate a model and write it to the application database (all or nothing)."""
+    settings = _settings(data_dir=data_dir)
+    _logging(settings)
+    try:
+        result = Sextant(settings).apply(model)
+    except SextantError as exc:
+        raise _fail(exc) from exc
+    out.print(f"applied {model}: " + ", ".join(f"{k} {v}" for k, v in result.counts.items()))
+
+
+def _run_sync(service: Sextant, model: Path, settings: Settings) -> SyncReport:
+    interactive = settings.progress if settings.progress is not None else sys.stderr.isatty()
+    if not interactive:
+
+        def plain(label: str, index: int, total: int) -> None:
+            log.info("fingerprinting %s (%d/%d)", label, index + 1, total)
+
+        return service.sync(model, progress=plain)
+    columns = (
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+    )
+    with Progress(*columns, console=err, transient=True) as bar:
+        task = bar.add_task("fingerprinting", total=None)
+
+        def fancy(label: str, index: int, total: int) -> None:
+            bar.update(task, description=f"fingerprinting {label}", completed=index, total=total)
+
+        callback: ProgressCallback = fancy
+        return service.sync(model, progress=callback)
+
+
+@app.command()
+def sync(model: ModelFile, data_dir: DataDir = None) -> None:
+    """Apply the model, introspect the warehouses and fingerprint every visible column."""
+    settings = _settings(data_dir=data_dir)
+    _logging(settings)
+    try:
+        report = _run_sync(Sextant(settings), model, settings)
+    except SextantError as exc:
+        raise _fail(exc) from exc
+    out.print(
+        f"synced {report.tables} table(s), {report.columns} column(s) "
+        f"in {report.seconds:.2f} s with {report.scans} table scan(s)"
+    )
+
+
+@app.command()
+def serve(
+    config: ConfigOption = None,
+    host: Annotated[str | None, typer.Option(help="[env: SEXTANT_HOST]")] = None,
+    port: Annotated[int | None, typer.Option(help="[env: SEXTANT_PORT]")] = None,
+    data_dir: DataDir = None,
+) -> None:
+    """Apply the model, then serve the Agent API."""
+    settings = _settings(config=config, host=host, port=port, data_dir=data_dir)
+    _logging(settings)
+    service = Sextant(settings)
+    try:
+        service.apply()
+    except SextantError as exc:
+        raise _fail(exc) from exc
+    _serve(settings, service)
+
+
+def _serve(settings: Settings, service: Sextant) -> None:
+    import uvicorn
+
+    from sextant.http.app import create_app
+
+    uvicorn.run(
+        create_app(settings, service),
+        host=settings.host,
+        port=settings.port,
+        log_level=settings.log_level,
+    )
+
+
+@app.command()
+def demo(
+    data_dir: Annotated[Path, typer.Option("--data-dir", help="Where the demo lives")] = Path(
+        "sextant-demo"
+    ),
+    scale: Annotated[int, typer.Option(min=1, help="Multiply ORDERS and REVIEWS rows")] = 1,
+    host: Annotated[str, typer.Option()] = "127.0.0.1",
+    port: Annotated[int, typer.Option()] = 8000,
+    serve_: Annotated[
+        bool, typer.Option("--serve/--no-serve", help="Start the server when ready")
+    ] = True,
+) -> None:
+    """Build the demo shop (warehouse, model, users), sync it and serve it."""
+    from sextant.auth.tokens import make_jwt
+    from sextant.demo.setup import prepare_demo
+
+    files = prepare_demo(data_dir, scale)
+    secret = os.environ.get("SEXTANT_JWT_SECRET") or files.secret_file.read_text().strip()
+    env = {**os.environ, "SEXTANT_JWT_SECRET": secret}
+    settings = Settings.from_env(
+        env, data_dir=data_dir, config=files.model, host=host, port=port, jwt_secret=secret
+    )
+    _logging(settings)
+    service = Sextant(settings)
+    try:
+        report = _run_sync(service, files.model, settings)
+    except SextantError as exc:
+        raise _fail(exc) from exc
+    token = make_jwt(secret, "analyst@example.com")
+    base = f"http://{host}:{port}"
+    out.print(
+        f"\n[bold]Sextant demo[/bold] in {data_dir} (model: {files.model})\n"
+        f"  synced {report.tables} tables, {report.columns} columns in {report.seconds:.1f} s\n"
+        f"  JWT shared secret: {secret}\n"
+        f"  API docs:          {base}/docs\n"
+        f"  try (token valid 180 s; new one: sextant token --email analyst@example.com):\n"
+        f"    curl -H 'Authorization: Bearer {token}' {base}/api/agent/v1/ping\n",
+        highlight=False,
+        soft_wrap=True,
+    )
+    if serve_:
+        _serve(settings, service)
+
+
+@app.command()
+def token(
+    email: Annotated[str, typer.Option(help="The user the token speaks for")],
+    secret: Annotated[
+        str | None, typer.Option(help="Shared secret [env: SEXTANT_JWT_SECRET]")
+    ] = None,
+) -> None:
+    """Print a fresh HS256 JWT (valid 180 s) for local testing."""
+    from sextant.auth.tokens import make_jwt
+
+    key = secret or os.environ.get("SEXTANT_JWT_SECRET")
+    if not key:
+        err.print("[red]error:[/red] no secret: pass --secret or set SEXTANT_JWT_SECRET")
+        raise typer.Exit(2)
+    print(make_jwt(key, email))
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,1 @@
+"""Deterministic demo warehouse (a small online shop in an embedded DuckDB file)."""

@@ -1,0 +1,37 @@
+"""The application factory; no module-level app, engine or settings."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, FastAPI
+
+from sextant import __version__
+from sextant.http.errors import install_error_handlers
+from sextant.service import Sextant
+from sextant.settings import Settings
+
+__all__ = ["create_app"]
+
+
+def _agent_router(service: Sextant) -> APIRouter:
+    router = APIRouter(prefix="/api/agent/v1", tags=["agent"])
+
+    @router.get("/ping", summary="Health check")
+    async def ping() -> dict[str, str]:
+        return service.ping()
+
+    return router
+
+
+def create_app(settings: Settings, service: Sextant | None = None) -> FastAPI:
+    """The FastAPI application for ``settings`` (a service can be passed in by tests)."""
+    service = service or Sextant(settings)
+    app = FastAPI(
+        title="Sextant Agent API",
+        version=__version__,
+        description="Discover tables and metrics, build structured queries and run them "
+        "as a real user, with that user's permissions and row-level security.",
+    )
+    app.state.service = service
+    install_error_handlers(app)
+    app.include_router(_agent_router(service))
+    return app

@@ -1,0 +1,59 @@
+"""One place that turns errors into the wire shape of spec §9."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException
+
+from sextant.errors import UserError
+
+__all__ = ["install_error_handlers"]
+
+log = logging.getLogger("sextant.http")
+
+
+def _body(code: str, message: str, errors: dict[str, str] | None = None) -> dict[str, object]:
+    body: dict[str, object] = {"error": code, "message": message}
+    if errors:
+        body["errors"] = errors
+    return body
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(UserError)
+    async def user_error(_request: Request, exc: UserError) -> JSONResponse:
+        return JSONResponse(_body(exc.code, exc.message, exc.errors), status_code=exc.status)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid(_request: Request, exc: RequestValidationError) -> JSONResponse:
+        errors: dict[str, str] = {}
+        for error in exc.errors():
+            path = ".".join(str(p) for p in error.get("loc", ()) if p != "body") or "body"
+            errors[path] = str(error.get("msg", "invalid"))
+        return JSONResponse(
+            _body("invalid_request", "The request is not valid.", errors), status_code=400
+        )
+
+    @app.exception_handler(HTTPException)
+    async def http_error(_request: Request, exc: HTTPException) -> JSONResponse:
+        code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "error")
+        message = "Not found." if exc.status_code == 404 else str(exc.detail)
+        return JSONResponse(_body(code, message), status_code=exc.status_code)
+
+    @app.exception_handler(Exception)
+    async def internal(_request: Request, exc: Exception) -> JSONResponse:
+        request_id = uuid.uuid4().hex
+        log.exception("internal error (request %s)", request_id, exc_info=exc)
+        return JSONResponse(
+            {
+                "error": "internal_error",
+                "message": f"An internal error happened. Request id: {request_id}.",
+                "request_id": request_id,
+            },
+            status_code=500,
+        )

@@ -1,0 +1,1 @@
+"""The semantic model as code: frozen types, YAML loading and validation."""

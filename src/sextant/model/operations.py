@@ -1,0 +1,90 @@
+"""Filter operations and aggregation functions of the Agent API grammar, as data.
+
+The semantic model (segments, metric filters, sandboxes) and the query compiler share these
+tables, so that an operation means the same thing everywhere.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Enum
+
+__all__ = [
+    "AGGREGATIONS",
+    "EXTRACTION_RANGES",
+    "GRANULARITIES",
+    "OPERATIONS",
+    "Arity",
+    "OperationSpec",
+]
+
+
+class Arity(Enum):
+    NONE = "none"  # existence checks: no value
+    ONE_OR_MANY = "one-or-many"  # value or values
+    ONE = "one"  # exactly one value (ordering comparisons, substring tests)
+
+
+@dataclass(frozen=True)
+class OperationSpec:
+    name: str
+    arity: Arity
+    types: frozenset[str]  # column types it applies to: string, number, boolean, temporal, any
+    extraction: str | None = None  # temporal part for *-equals operations
+
+
+_ANY = frozenset({"string", "number", "boolean", "temporal", "any"})
+_ORDERED = frozenset({"number", "temporal", "string"})
+_TEXT = frozenset({"string"})
+_TEMPORAL = frozenset({"temporal"})
+
+EXTRACTION_RANGES: dict[str, tuple[int, int] | None] = {
+    "year": None,
+    "quarter": (1, 4),
+    "month": (1, 12),
+    "day-of-week": (1, 7),
+    "hour": (0, 23),
+    "minute": (0, 59),
+    "second": (0, 59),
+}
+
+
+def _table() -> dict[str, OperationSpec]:
+    ops = [
+        OperationSpec("is-null", Arity.NONE, _ANY),
+        OperationSpec("is-not-null", Arity.NONE, _ANY),
+        OperationSpec("string-is-empty", Arity.NONE, _TEXT),
+        OperationSpec("string-is-not-empty", Arity.NONE, _TEXT),
+        OperationSpec("is-true", Arity.NONE, frozenset({"boolean"})),
+        OperationSpec("is-false", Arity.NONE, frozenset({"boolean"})),
+        OperationSpec("equals", Arity.ONE_OR_MANY, _ANY),
+        OperationSpec("not-equals", Arity.ONE_OR_MANY, _ANY),
+        OperationSpec("greater-than", Arity.ONE, _ORDERED),
+        OperationSpec("greater-than-or-equal", Arity.ONE, _ORDERED),
+        OperationSpec("less-than", Arity.ONE, _ORDERED),
+        OperationSpec("less-than-or-equal", Arity.ONE, _ORDERED),
+        OperationSpec("string-contains", Arity.ONE_OR_MANY, _TEXT),
+        OperationSpec("string-not-contains", Arity.ONE_OR_MANY, _TEXT),
+        OperationSpec("string-starts-with", Arity.ONE_OR_MANY, _TEXT),
+        OperationSpec("string-ends-with", Arity.ONE_OR_MANY, _TEXT),
+    ]
+    for part in EXTRACTION_RANGES:
+        ops.append(OperationSpec(f"{part}-equals", Arity.ONE_OR_MANY, _TEMPORAL, part))
+        ops.append(OperationSpec(f"{part}-not-equals", Arity.ONE_OR_MANY, _TEMPORAL, part))
+    return {op.name: op for op in ops}
+
+
+OPERATIONS: dict[str, OperationSpec] = _table()
+
+AGGREGATIONS: frozenset[str] = frozenset({"avg", "count", "count-distinct", "max", "min", "sum"})
+
+GRANULARITIES: tuple[str, ...] = (
+    "minute",
+    "hour",
+    "day",
+    "week",
+    "month",
+    "quarter",
+    "year",
+    "day-of-week",
+)

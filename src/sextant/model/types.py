@@ -1,0 +1,276 @@
+"""Frozen types of the semantic model as written in YAML.
+
+Field names are the YAML keys. Each type checks its own shape on construction; references
+between parts (a metric's table, a user's groups) are checked by :mod:`sextant.model.validate`.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from sextant.model.operations import AGGREGATIONS, OPERATIONS, Arity
+
+__all__ = [
+    "ADMINISTRATORS",
+    "ALL_USERS",
+    "AggregationSpec",
+    "CollectionPermissionSpec",
+    "CollectionSpec",
+    "ColumnSpec",
+    "DataPermissionSpec",
+    "DatabaseSpec",
+    "FilterSpec",
+    "GroupSpec",
+    "JwtSpec",
+    "MeasureSpec",
+    "MetricSpec",
+    "Model",
+    "PermissionsSpec",
+    "ProvisioningSpec",
+    "SandboxSpec",
+    "SegmentSpec",
+    "SettingsSpec",
+    "TableSpec",
+    "UserSpec",
+]
+
+ALL_USERS = "All Users"
+ADMINISTRATORS = "Administrators"
+
+Scalar = str | int | float | bool
+Visibility = Literal["normal", "hidden", "sensitive"]
+
+
+class _Spec(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=True)
+
+
+def _non_empty(value: str) -> str:
+    if not value:
+        raise ValueError("must not be empty")
+    return value
+
+
+class ColumnSpec(_Spec):
+    name: str
+    display_name: str | None = None
+    description: str | None = None
+    semantic_type: str | None = None
+    visibility: Visibility = "normal"
+    foreign_key: str | None = Field(
+        default=None, description="TABLE.COLUMN this column points to, when not declared"
+    )
+
+    _name = field_validator("name")(_non_empty)
+
+    @field_validator("semantic_type")
+    @classmethod
+    def _semantic_type(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith("type/"):
+            raise ValueError("semantic types look like 'type/Category'")
+        return value
+
+    @field_validator("foreign_key")
+    @classmethod
+    def _foreign_key(cls, value: str | None) -> str | None:
+        if value is not None and value.count(".") != 1:
+            raise ValueError("write a foreign key as TABLE.COLUMN")
+        return value
+
+
+class TableSpec(_Spec):
+    name: str
+    schema_: str | None = Field(default=None, alias="schema")
+    display_name: str | None = None
+    description: str | None = None
+    visibility: Literal["normal", "hidden"] = "normal"
+    columns: tuple[ColumnSpec, ...] = ()
+
+    _name = field_validator("name")(_non_empty)
+
+
+class DatabaseSpec(_Spec):
+    name: str
+    url: str = Field(repr=False)
+    schema_: str | None = Field(default=None, alias="schema")
+    description: str | None = None
+    tables: tuple[TableSpec, ...] = ()
+
+    _name = field_validator("name")(_non_empty)
+
+
+class CollectionSpec(_Spec):
+    name: str
+    description: str | None = None
+
+    _name = field_validator("name")(_non_empty)
+
+
+class FilterSpec(_Spec):
+    """One filter in the Agent API grammar, naming a column instead of a field id."""
+
+    column: str
+    operation: str
+    value: Scalar | None = None
+    values: tuple[Scalar, ...] | None = None
+    bucket: str | None = None
+    via: str | None = Field(
+        default=None, description="a foreign-key column of the table; the column is on its target"
+    )
+
+    @model_validator(mode="after")
+    def _arity(self) -> FilterSpec:
+        op = OPERATIONS.get(self.operation)
+        if op is None:
+            return self  # reported with a suggestion by the validator
+        has_value = self.value is not None
+        has_values = self.values is not None
+        if op.arity is Arity.NONE and (has_value or has_values):
+            raise ValueError(f"operation {self.operation!r} takes no value")
+        if op.arity is not Arity.NONE and has_value == has_values:
+            raise ValueError(f"operation {self.operation!r} needs exactly one of value or values")
+        if op.arity is Arity.ONE and has_values:
+            raise ValueError(f"operation {self.operation!r} takes a single value")
+        if has_values and not self.values:
+            raise ValueError("values must not be empty")
+        return self
+
+
+class AggregationSpec(_Spec):
+    function: str
+    column: str | None = None
+
+    @model_validator(mode="after")
+    def _needs_column(self) -> AggregationSpec:
+        if self.function in AGGREGATIONS and self.function != "count" and self.column is None:
+            raise ValueError(f"aggregation {self.function!r} needs a column")
+        return self
+
+
+class MetricSpec(_Spec):
+    name: str
+    description: str | None = None
+    collection: str
+    database: str | None = None
+    table: str
+    aggregation: AggregationSpec
+    filters: tuple[FilterSpec, ...] = ()
+    default_time_dimension: str | None = None
+    verified: bool = False
+
+    _name = field_validator("name")(_non_empty)
+
+
+class MeasureSpec(_Spec):
+    name: str
+    display_name: str | None = None
+    description: str | None = None
+    database: str | None = None
+    table: str
+    aggregation: AggregationSpec
+
+    _name = field_validator("name")(_non_empty)
+
+
+class SegmentSpec(_Spec):
+    name: str
+    display_name: str | None = None
+    description: str | None = None
+    database: str | None = None
+    table: str
+    filters: tuple[FilterSpec, ...] = Field(min_length=1)
+
+    _name = field_validator("name")(_non_empty)
+
+
+class GroupSpec(_Spec):
+    name: str
+    description: str | None = None
+
+    _name = field_validator("name")(_non_empty)
+
+
+class UserSpec(_Spec):
+    email: str
+    first_name: str | None = None
+    last_name: str | None = None
+    groups: tuple[str, ...] = ()
+    attributes: dict[str, str] = Field(default_factory=dict)
+    active: bool = True
+
+    @field_validator("email")
+    @classmethod
+    def _email(cls, value: str) -> str:
+        local, at, domain = value.partition("@")
+        if not (local and at and "." in domain) or " " in value:
+            raise ValueError(f"{value!r} is not an email address")
+        return value
+
+
+class DataPermissionSpec(_Spec):
+    group: str
+    database: str | None = None
+    tables: tuple[str, ...] | Literal["*"]
+    access: Literal["query", "sandboxed", "none"]
+
+
+class CollectionPermissionSpec(_Spec):
+    group: str
+    collection: str
+    access: Literal["read", "none"]
+
+
+class PermissionsSpec(_Spec):
+    data: tuple[DataPermissionSpec, ...] = ()
+    collections: tuple[CollectionPermissionSpec, ...] = ()
+
+
+class SandboxSpec(_Spec):
+    group: str
+    database: str | None = None
+    table: str
+    filter: FilterSpec
+    hidden_columns: tuple[str, ...] = ()
+
+
+class JwtSpec(_Spec):
+    secret: str | None = Field(default=None, repr=False)
+    email_claim: str = "email"
+    max_age_seconds: int = Field(default=180, gt=0)
+    max_future_seconds: int = Field(default=5, ge=0)
+
+
+class ProvisioningSpec(_Spec):
+    enabled: bool = False
+    group_mapping: dict[str, tuple[str, ...]] = Field(default_factory=dict)
+
+
+class SettingsSpec(_Spec):
+    report_timezone: str | None = None
+    session_ttl_days: int = Field(default=14, gt=0)
+    jwt: JwtSpec = JwtSpec()
+    provisioning: ProvisioningSpec = ProvisioningSpec()
+
+
+class Model(_Spec):
+    """A whole semantic model: the content of one YAML file."""
+
+    version: Literal[1] = 1
+    settings: SettingsSpec = SettingsSpec()
+    databases: tuple[DatabaseSpec, ...] = ()
+    collections: tuple[CollectionSpec, ...] = ()
+    metrics: tuple[MetricSpec, ...] = ()
+    measures: tuple[MeasureSpec, ...] = ()
+    segments: tuple[SegmentSpec, ...] = ()
+    groups: tuple[GroupSpec, ...] = ()
+    users: tuple[UserSpec, ...] = ()
+    permissions: PermissionsSpec = PermissionsSpec()
+    sandboxes: tuple[SandboxSpec, ...] = ()
+
+    def group_names(self) -> list[str]:
+        """Declared groups plus the two built-in ones."""
+        names = [ALL_USERS, ADMINISTRATORS]
+        names += [g.name for g in self.groups if g.name not in names]
+        return names

@@ -1,0 +1,325 @@
+"""Cross-reference checks of a semantic model; every problem is collected, none stops the rest.
+
+Works on the file alone, or against a :data:`Catalog` introspected from the warehouses, in
+which case tables and columns are checked against what really exists.
+"""
+
+from __future__ import annotations
+
+import re
+import zoneinfo
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+from sextant.model.catalog import Catalog
+from sextant.model.issues import Issue, Path, suggest
+from sextant.model.operations import AGGREGATIONS, OPERATIONS
+from sextant.model.types import AggregationSpec, FilterSpec, Model
+
+__all__ = ["ENGINES", "TEMPORAL_BASE_TYPES", "engine_of", "table_columns", "validate_model"]
+
+ENGINES: dict[str, str] = {
+    "duckdb": "duckdb",
+    "postgres": "postgres",
+    "postgresql": "postgres",
+    "mysql": "mysql",
+    "mariadb": "mysql",
+    "sqlite": "sqlite",
+    "pyspark": "spark",
+    "spark": "spark",
+}
+"""URL scheme -> engine name as reported in ``database_engine``."""
+
+TEMPORAL_BASE_TYPES = frozenset({"type/Date", "type/DateTime", "type/Time"})
+_PLACEHOLDER = re.compile(r"\{\{\s*([^}]*?)\s*\}\}")
+_ATTRIBUTE = re.compile(r"^user\.[A-Za-z_][A-Za-z0-9_]*$")
+
+
+def engine_of(url: str) -> str | None:
+    scheme = url.split(":", 1)[0].split("+", 1)[0].lower() if ":" in url else ""
+    return ENGINES.get(scheme)
+
+
+def table_columns(
+    model: Model, catalog: Catalog | None
+) -> dict[str, dict[str, dict[str, str | None]]]:
+    """database -> table -> column -> base type (None when only declared in the file)."""
+    out: dict[str, dict[str, dict[str, str | None]]] = {}
+    for db in model.databases:
+        tables: dict[str, dict[str, str | None]] = {}
+        if catalog is not None and db.name in catalog:
+            for info in catalog[db.name]:
+                tables[info.name] = {c.name: c.base_type for c in info.columns}
+        else:
+            for table in db.tables:
+                tables[table.name] = {c.name: None for c in table.columns}
+        out[db.name] = tables
+    return out
+
+
+@dataclass
+class _Checker:
+    model: Model
+    lines: Mapping[Path, int]
+    catalog: Catalog | None
+    issues: list[Issue] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.tables = table_columns(self.model, self.catalog)
+        self.groups = self.model.group_names()
+        self.collections = [c.name for c in self.model.collections]
+
+    # -- reporting -------------------------------------------------------------------------
+    def report(self, path: Path, message: str, suggestion: str | None = None) -> None:
+        self.issues.append(Issue(path, message, suggestion=suggestion).located(self.lines))
+
+    def unknown(self, path: Path, kind: str, name: str, known: Iterable[str]) -> None:
+        self.report(path, f"unknown {kind} {name!r}", suggest(name, known))
+
+    def duplicates(self, path: Path, names: Sequence[str], kind: str) -> None:
+        seen: Counter[str] = Counter()
+        for index, name in enumerate(names):
+            seen[name] += 1
+            if seen[name] == 2:
+                self.report((*path, index), f"duplicate {kind} {name!r}")
+
+    # -- resolution ------------------------------------------------------------------------
+    def table(self, path: Path, database: str | None, table: str) -> tuple[str, str] | None:
+        if database is not None:
+            if database not in self.tables:
+                self.unknown((*path, "database"), "database", database, self.tables)
+                return None
+            candidates = [database]
+        else:
+            candidates = [db for db, tables in self.tables.items() if table in tables]
+            if len(candidates) > 1:
+                self.report(
+                    (*path, "table"),
+                    f"table {table!r} exists in several databases "
+                    f"({', '.join(candidates)}); add 'database:'",
+                )
+                return None
+        if not candidates or table not in self.tables[candidates[0]]:
+            known = [t for db in ([database] if database else self.tables) for t in self.tables[db]]
+            self.unknown((*path, "table"), "table", table, known)
+            return None
+        return candidates[0], table
+
+    def column(self, path: Path, ref: tuple[str, str], column: str) -> str | bool | None:
+        """The column's base type (None if unknown), or False when the column is missing."""
+        columns = self.tables[ref[0]][ref[1]]
+        if column not in columns:
+            self.report(path, f"table {ref[1]} has no column {column!r}", suggest(column, columns))
+            return False
+        return columns[column]
+
+    # -- checks ----------------------------------------------------------------------------
+    def run(self) -> list[Issue]:
+        m = self.model
+        self.duplicates(("databases",), [d.name for d in m.databases], "database")
+        self.duplicates(("collections",), self.collections, "collection")
+        self.duplicates(("metrics",), [x.name for x in m.metrics], "metric")
+        self.duplicates(("groups",), [g.name for g in m.groups], "group")
+        self.duplicates(("users",), [u.email.lower() for u in m.users], "user")
+        self.check_databases()
+        self.check_settings()
+        for i, metric in enumerate(m.metrics):
+            path: Path = ("metrics", i)
+            if metric.collection not in self.collections:
+                self.unknown(
+                    (*path, "collection"), "collection", metric.collection, self.collections
+                )
+            ref = self.table(path, metric.database, metric.table)
+            if ref is None:
+                continue
+            self.aggregation((*path, "aggregation"), ref, metric.aggregation)
+            self.filters((*path, "filters"), ref, metric.filters)
+            if metric.default_time_dimension is not None:
+                dim_path = (*path, "default_time_dimension")
+                base = self.column(dim_path, ref, metric.default_time_dimension)
+                if isinstance(base, str) and base not in TEMPORAL_BASE_TYPES:
+                    self.report(dim_path, f"{metric.default_time_dimension} is not a date or time")
+        seen: set[tuple[str, str, str]] = set()
+        for i, measure in enumerate(m.measures):
+            ref = self.named_on_table(
+                ("measures", i), measure.database, measure.table, measure.name, seen
+            )
+            if ref is not None:
+                self.aggregation(("measures", i, "aggregation"), ref, measure.aggregation)
+        seen = set()
+        for i, segment in enumerate(m.segments):
+            ref = self.named_on_table(
+                ("segments", i), segment.database, segment.table, segment.name, seen
+            )
+            if ref is not None:
+                self.filters(("segments", i, "filters"), ref, segment.filters)
+        for i, user in enumerate(m.users):
+            for j, group in enumerate(user.groups):
+                if group not in self.groups:
+                    self.unknown(("users", i, "groups", j), "group", group, self.groups)
+        self.check_permissions()
+        self.check_sandboxes()
+        return self.issues
+
+    def named_on_table(
+        self,
+        path: Path,
+        database: str | None,
+        table: str,
+        name: str,
+        seen: set[tuple[str, str, str]],
+    ) -> tuple[str, str] | None:
+        """Resolve the table of a measure or segment; its name must be unique on that table."""
+        ref = self.table(path, database, table)
+        if ref is not None:
+            if (*ref, name) in seen:
+                self.report((*path, "name"), f"duplicate name {name!r} on {ref[1]}")
+            seen.add((*ref, name))
+        return ref
+
+    def check_databases(self) -> None:
+        for i, db in enumerate(self.model.databases):
+            if engine_of(db.url) is None:
+                scheme = db.url.split(":", 1)[0]
+                self.report(
+                    ("databases", i, "url"),
+                    f"unsupported warehouse URL scheme {scheme!r}",
+                    suggest(scheme, ENGINES),
+                )
+            self.duplicates(("databases", i, "tables"), [t.name for t in db.tables], "table")
+            known = self.tables[db.name]
+            for j, table in enumerate(db.tables):
+                tpath: Path = ("databases", i, "tables", j)
+                if table.name not in known:
+                    self.unknown((*tpath, "name"), "table", table.name, known)
+                    continue
+                names = [c.name for c in table.columns]
+                self.duplicates((*tpath, "columns"), names, "column")
+                for k, column in enumerate(table.columns):
+                    cpath: Path = (*tpath, "columns", k)
+                    if self.column((*cpath, "name"), (db.name, table.name), column.name) is False:
+                        continue
+                    if column.foreign_key is not None:
+                        target, _, target_column = column.foreign_key.partition(".")
+                        tref = self.table((*cpath, "foreign_key"), db.name, target)
+                        if tref is not None:
+                            self.column((*cpath, "foreign_key"), tref, target_column)
+
+    def check_settings(self) -> None:
+        settings = self.model.settings
+        if settings.report_timezone is not None:
+            try:
+                zoneinfo.ZoneInfo(settings.report_timezone)
+            except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+                self.report(
+                    ("settings", "report_timezone"),
+                    f"unknown time zone {settings.report_timezone!r}",
+                )
+        for claim, targets in settings.provisioning.group_mapping.items():
+            for j, group in enumerate(targets):
+                path: Path = ("settings", "provisioning", "group_mapping", claim, j)
+                if group not in self.groups:
+                    self.unknown(path, "group", group, self.groups)
+
+    def check_permissions(self) -> None:
+        perms = self.model.permissions
+        for i, grant in enumerate(perms.data):
+            path: Path = ("permissions", "data", i)
+            if grant.group not in self.groups:
+                self.unknown((*path, "group"), "group", grant.group, self.groups)
+            if grant.database is not None and grant.database not in self.tables:
+                self.unknown((*path, "database"), "database", grant.database, self.tables)
+                continue
+            if grant.tables != "*":
+                for j, table in enumerate(grant.tables):
+                    self.table((*path, "tables", j), grant.database, table)
+        for i, cgrant in enumerate(perms.collections):
+            path = ("permissions", "collections", i)
+            if cgrant.group not in self.groups:
+                self.unknown((*path, "group"), "group", cgrant.group, self.groups)
+            if cgrant.collection not in self.collections:
+                self.unknown(
+                    (*path, "collection"), "collection", cgrant.collection, self.collections
+                )
+
+    def check_sandboxes(self) -> None:
+        for i, sandbox in enumerate(self.model.sandboxes):
+            path: Path = ("sandboxes", i)
+            if sandbox.group not in self.groups:
+                self.unknown((*path, "group"), "group", sandbox.group, self.groups)
+            ref = self.table(path, sandbox.database, sandbox.table)
+            if ref is None:
+                continue
+            self.filters((*path, "filter"), ref, (sandbox.filter,), single=True)
+            for j, column in enumerate(sandbox.hidden_columns):
+                self.column((*path, "hidden_columns", j), ref, column)
+
+    # -- parts -----------------------------------------------------------------------------
+    def aggregation(self, path: Path, ref: tuple[str, str], agg: AggregationSpec) -> None:
+        if agg.function not in AGGREGATIONS:
+            self.unknown((*path, "function"), "aggregation", agg.function, AGGREGATIONS)
+        if agg.column is not None:
+            base = self.column((*path, "column"), ref, agg.column)
+            numeric = {"type/Integer", "type/BigInteger", "type/Float", "type/Decimal"}
+            if agg.function in {"sum", "avg"} and isinstance(base, str) and base not in numeric:
+                self.report((*path, "column"), f"cannot {agg.function} non-numeric {agg.column}")
+
+    def filters(
+        self,
+        path: Path,
+        ref: tuple[str, str],
+        filters: Iterable[FilterSpec],
+        *,
+        single: bool = False,
+    ) -> None:
+        for i, spec in enumerate(filters):
+            fpath = path if single else (*path, i)
+            if spec.operation not in OPERATIONS:
+                self.unknown((*fpath, "operation"), "operation", spec.operation, OPERATIONS)
+            target = ref
+            if spec.via is not None:
+                target_ref = self.via((*fpath, "via"), ref, spec.via)
+                if target_ref is None:
+                    continue
+                target = target_ref
+            self.column((*fpath, "column"), target, spec.column)
+            for value in (spec.value, *(spec.values or ())):
+                if isinstance(value, str):
+                    for placeholder in _PLACEHOLDER.findall(value):
+                        if not _ATTRIBUTE.match(placeholder):
+                            message = f"placeholder {placeholder!r} must look like user.NAME"
+                            self.report((*fpath, "value"), message)
+
+    def via(self, path: Path, ref: tuple[str, str], column: str) -> tuple[str, str] | None:
+        if self.column(path, ref, column) is False:
+            return None
+        target = self.foreign_key(ref, column)
+        if target is None and self.catalog is not None:
+            self.report(path, f"{ref[1]}.{column} is not a foreign key")
+        return target  # offline, an undeclared key cannot be checked: nothing to follow
+
+    def foreign_key(self, ref: tuple[str, str], column: str) -> tuple[str, str] | None:
+        for db in self.model.databases:
+            if db.name != ref[0]:
+                continue
+            for table in db.tables:
+                if table.name != ref[1]:
+                    continue
+                for col in table.columns:
+                    if col.name == column and col.foreign_key:
+                        return ref[0], col.foreign_key.partition(".")[0]
+        if self.catalog is not None:
+            for info in self.catalog.get(ref[0], ()):
+                if info.name == ref[1]:
+                    col_info = info.column(column)
+                    if col_info is not None and col_info.foreign_key is not None:
+                        return ref[0], col_info.foreign_key.table
+        return None
+
+
+def validate_model(
+    model: Model, lines: Mapping[Path, int] | None = None, catalog: Catalog | None = None
+) -> list[Issue]:
+    """Every cross-reference problem of ``model``, each located on its line when known."""
+    return _Checker(model, lines or {}, catalog).run()

@@ -1,0 +1,155 @@
+"""The one façade that every adapter (HTTP, CLI, MCP, client) calls."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sqlalchemy import Engine
+
+from sextant.errors import ConfigurationError, ModelInvalidError, WarehouseError
+from sextant.model.catalog import Catalog, TableInfo
+from sextant.model.issues import Issue
+from sextant.model.loader import LoadedModel, load_model_file
+from sextant.model.types import Model
+from sextant.model.validate import engine_of, validate_model
+from sextant.settings import Settings
+from sextant.store.apply import ApplyResult, apply_model
+from sextant.store.db import migrate, open_engine
+from sextant.store.fingerprints import save_fingerprints, sync_targets
+from sextant.warehouse.connection import connect
+from sextant.warehouse.engines import profile
+from sextant.warehouse.fingerprint import Fingerprint, ScanCounter, fingerprint_table
+from sextant.warehouse.introspect import introspect
+
+__all__ = ["CheckResult", "Sextant", "SyncReport"]
+
+log = logging.getLogger("sextant")
+
+ProgressCallback = Callable[[str, int, int], None]
+"""Called with (table label, index, total) before each table is fingerprinted."""
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    loaded: LoadedModel
+    catalog: Catalog
+    issues: tuple[Issue, ...]
+
+    @property
+    def model(self) -> Model | None:
+        return self.loaded.model
+
+    def render(self) -> list[str]:
+        return [issue.render(self.loaded.source) for issue in self.issues]
+
+
+@dataclass
+class SyncReport:
+    apply: ApplyResult
+    tables: int = 0
+    columns: int = 0
+    scans: int = 0
+    seconds: float = 0.0
+    by_table: dict[str, int] = field(default_factory=dict)
+
+
+class Sextant:
+    """Everything Sextant does, for one settings object and one application database."""
+
+    def __init__(self, settings: Settings, engine: Engine | None = None) -> None:
+        self.settings = settings
+        self.engine = engine or open_engine(settings.resolved_app_db_url)
+        migrate(self.engine)
+
+    def close(self) -> None:
+        """Release the application database's connections."""
+        self.engine.dispose()
+
+    # -- the model -------------------------------------------------------------------------
+    def model_path(self, path: Path | None = None) -> Path:
+        chosen = path or self.settings.config
+        if chosen is None:
+            raise ConfigurationError("no model file given (use --config or SEXTANT_CONFIG)")
+        return chosen
+
+    def check(self, path: Path | None = None, *, offline: bool = False) -> CheckResult:
+        """Load, introspect (unless offline) and validate; every problem is collected."""
+        model_file = self.model_path(path)
+        loaded = load_model_file(model_file, self.settings.env)
+        issues = list(loaded.issues)
+        catalog: dict[str, tuple[TableInfo, ...]] = {}
+        if loaded.model is not None:
+            if not offline:
+                for index, db in enumerate(loaded.model.databases):
+                    try:
+                        catalog[db.name] = self._introspect(db.url, db.schema_, model_file.parent)
+                    except (WarehouseError, ConfigurationError) as exc:
+                        issue = Issue(("databases", index, "url"), str(exc))
+                        issues.append(issue.located(loaded.lines))
+            issues += validate_model(loaded.model, loaded.lines, catalog if not offline else None)
+        return CheckResult(loaded, catalog, tuple(issues))
+
+    def apply(self, path: Path | None = None) -> ApplyResult:
+        """Validate against the warehouses and write the model; nothing changes on failure."""
+        checked = self.check(path)
+        if checked.issues or checked.model is None:
+            raise ModelInvalidError(list(checked.issues), checked.loaded.source)
+        result = apply_model(self.engine, checked.model, checked.catalog, checked.loaded.source)
+        log.info("applied %s: %s", checked.loaded.source, result.counts)
+        return result
+
+    def sync(
+        self, path: Path | None = None, *, progress: ProgressCallback | None = None
+    ) -> SyncReport:
+        """Apply, then fingerprint every visible column of every visible table."""
+        started = time.perf_counter()
+        model_file = self.model_path(path)
+        report = SyncReport(apply=self.apply(model_file))
+        model = load_model_file(model_file, self.settings.env).model
+        assert model is not None  # apply succeeded, so the model loads
+        urls = {db.name: db.url for db in model.databases}
+        targets = sync_targets(self.engine)
+        counter = ScanCounter()
+        connections = {}
+        for index, ((db_name, table_name, schema), columns) in enumerate(targets.items()):
+            label = f"{db_name}.{table_name}"
+            if progress is not None:
+                progress(label, index, len(targets))
+            if db_name not in connections:
+                connections[db_name] = connect(urls[db_name], model_file.parent)
+            con = connections[db_name]
+            table = con.table(table_name, database=schema)
+            prints = fingerprint_table(
+                table,
+                [(c.name, c.base_type) for c in columns],
+                threshold=self.settings.value_list_threshold,
+                counter=counter,
+                label=label,
+            )
+            by_id: dict[int, Fingerprint] = {c.field_id: prints[c.name] for c in columns}
+            save_fingerprints(self.engine, by_id)
+            report.columns += len(columns)
+        for con in connections.values():
+            con.disconnect()
+        report.tables = len(targets)
+        report.scans = counter.scans
+        report.by_table = dict(counter.by_table)
+        report.seconds = time.perf_counter() - started
+        return report
+
+    def _introspect(self, url: str, schema: str | None, base_dir: Path) -> tuple[TableInfo, ...]:
+        con = connect(url, base_dir)
+        try:
+            engine = engine_of(url)
+            assert engine is not None  # connect() refuses unknown engines
+            return introspect(con, schema or profile(engine).default_schema or "")
+        finally:
+            con.disconnect()
+
+    # -- the API ---------------------------------------------------------------------------
+    def ping(self) -> dict[str, str]:
+        return {"message": "pong"}

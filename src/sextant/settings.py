@@ -1,0 +1,88 @@
+"""Settings: built once at the edge (CLI or app factory) and passed down.
+
+Nothing below this module reads the environment.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
+
+from sextant.errors import ConfigurationError
+
+__all__ = ["ENV_PREFIX", "Settings"]
+
+ENV_PREFIX = "SEXTANT_"
+
+
+def _parse_bool(raw: str) -> bool:
+    lowered = raw.strip().lower()
+    if lowered in {"1", "true", "yes", "on"}:
+        return True
+    if lowered in {"0", "false", "no", "off"}:
+        return False
+    raise ValueError(f"expected a boolean, got {raw!r}")
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the server, the CLI and the library need to know about their environment."""
+
+    data_dir: Path = Path("sextant-data")
+    config: Path | None = None
+    app_db_url: str | None = None
+    host: str = "127.0.0.1"
+    port: int = 8000
+    jwt_secret: str | None = field(default=None, repr=False)
+    value_list_threshold: int = 1000
+    log_level: str = "info"
+    progress: bool | None = None
+    env: Mapping[str, str] = field(default_factory=dict, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        if self.value_list_threshold < 0:
+            raise ConfigurationError("value_list_threshold must be >= 0")
+        if not 0 < self.port < 65536:
+            raise ConfigurationError(f"port must be between 1 and 65535, got {self.port}")
+
+    @property
+    def resolved_app_db_url(self) -> str:
+        """The application database URL: explicit, or SQLite in the data directory."""
+        if self.app_db_url:
+            return self.app_db_url
+        return f"sqlite:///{(self.data_dir / 'app.db').resolve()}"
+
+    def with_overrides(self, **overrides: Any) -> Settings:
+        """A copy with the given (non-None) values replaced, e.g. from CLI flags."""
+        return replace(self, **{k: v for k, v in overrides.items() if v is not None})
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
+        """Read ``SEXTANT_*`` variables, then apply explicit overrides (CLI flags win)."""
+        env = dict(os.environ if environ is None else environ)
+        values: dict[str, Any] = {}
+        for f in fields(cls):
+            if f.name == "env":
+                continue
+            raw = env.get(ENV_PREFIX + f.name.upper())
+            if raw is None or raw == "":
+                continue
+            try:
+                values[f.name] = _convert(f.name, raw)
+            except ValueError as exc:
+                raise ConfigurationError(f"{ENV_PREFIX}{f.name.upper()}: {exc}") from exc
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        return cls(env=env, **values)
+
+
+def _convert(name: str, raw: str) -> Any:
+    if name in {"data_dir", "config"}:
+        return Path(raw)
+    if name in {"port", "value_list_threshold"}:
+        return int(raw)
+    if name == "progress":
+        return _parse_bool(raw)
+    return raw

@@ -1,0 +1,1 @@
+"""The application database: ids, users, permissions, fingerprints, sessions and audit."""

@@ -1,0 +1,1 @@
+"""Warehouses through Ibis: connections, introspection and fingerprints."""

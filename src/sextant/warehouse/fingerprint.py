@@ -1,0 +1,176 @@
+"""Column fingerprints: the statistics of spec §4 and sorted value lists, in few scans.
+
+One aggregate query per table computes every statistic of every requested column; a second
+one (only when some column is low-cardinality) collects their distinct values. The input is
+an Ibis table expression, so a caller can fingerprint a filtered view (a sandbox) the same way.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import decimal
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import ibis.expr.types as ir
+
+from sextant.warehouse.types import NUMERIC_BASE_TYPES, TEXT_BASE_TYPES
+
+__all__ = ["Fingerprint", "ScanCounter", "fingerprint_table", "jsonable"]
+
+TEMPORAL = frozenset({"type/Date", "type/DateTime", "type/Time"})
+EMAIL_PATTERN = r"^[^@\s]+@[^@\s]+\.[A-Za-z]{2,}$"
+URL_PATTERN = r"^(https?|ftp)://[^\s/$.?#][^\s]*$"
+US_STATES = (
+    "AK", "AL", "AR", "AZ", "CA", "CO", "CT", "DC", "DE", "FL", "GA", "HI", "IA", "ID", "IL",
+    "IN", "KS", "KY", "LA", "MA", "MD", "ME", "MI", "MN", "MO", "MS", "MT", "NC", "ND", "NE",
+    "NH", "NJ", "NM", "NV", "NY", "OH", "OK", "OR", "PA", "RI", "SC", "SD", "TN", "TX", "UT",
+    "VA", "VT", "WA", "WI", "WV", "WY",
+)  # fmt: skip
+
+
+@dataclass
+class ScanCounter:
+    """Counts the queries that read a table, so that sync can report them."""
+
+    scans: int = 0
+    by_table: dict[str, int] = field(default_factory=dict)
+
+    def add(self, table: str) -> None:
+        self.scans += 1
+        self.by_table[table] = self.by_table.get(table, 0) + 1
+
+
+@dataclass(frozen=True)
+class Fingerprint:
+    row_count: int
+    statistics: dict[str, Any]
+    values: list[Any] | None  # sorted distinct non-null values, None when too many
+
+
+def jsonable(value: Any) -> Any:
+    """A value as JSON can carry it: ISO dates, floats for decimals, None for NaN."""
+    if isinstance(value, bool | int | str) or value is None:
+        return value
+    if isinstance(value, float):
+        return None if math.isnan(value) or math.isinf(value) else value
+    if isinstance(value, decimal.Decimal):
+        return float(value)
+    if isinstance(value, _dt.datetime | _dt.date | _dt.time):
+        return value.isoformat()
+    if isinstance(value, _dt.timedelta):
+        return value.total_seconds()
+    return str(value)
+
+
+def _share(count: Any, total: int) -> float:
+    return round(float(count or 0) / total, 6) if total else 0.0
+
+
+def _aggregates(i: int, col: ir.Column, base_type: str) -> dict[str, ir.Scalar]:
+    out: dict[str, ir.Scalar] = {
+        f"c{i}_distinct": col.nunique(),
+        f"c{i}_nulls": col.isnull().ifelse(1, 0).sum(),
+    }
+    if base_type in NUMERIC_BASE_TYPES:
+        num = col.cast("float64")
+        out |= {
+            f"c{i}_min": num.min(),
+            f"c{i}_max": num.max(),
+            f"c{i}_avg": num.mean(),
+            f"c{i}_q1": num.quantile(0.25),
+            f"c{i}_q3": num.quantile(0.75),
+            f"c{i}_sd": num.std(how="sample"),
+        }
+    elif base_type in TEMPORAL:
+        out |= {f"c{i}_earliest": col.min(), f"c{i}_latest": col.max()}
+    elif base_type in TEXT_BASE_TYPES:
+        text = col.cast("string")
+        trimmed = text.strip()
+        is_json = (trimmed.startswith("{") & trimmed.endswith("}")) | (
+            trimmed.startswith("[") & trimmed.endswith("]")
+        )
+        out |= {
+            f"c{i}_length": text.length().mean(),
+            f"c{i}_email": text.re_search(EMAIL_PATTERN).ifelse(1, 0).sum(),
+            f"c{i}_url": text.re_search(URL_PATTERN).ifelse(1, 0).sum(),
+            f"c{i}_state": trimmed.upper().isin(US_STATES).ifelse(1, 0).sum(),
+            f"c{i}_json": is_json.ifelse(1, 0).sum(),
+        }
+    return out
+
+
+def _statistics(i: int, base_type: str, row: dict[str, Any], rows: int) -> dict[str, Any]:
+    nulls = int(row[f"c{i}_nulls"] or 0)
+    non_null = rows - nulls
+    stats: dict[str, Any] = {
+        "distinct_count": int(row[f"c{i}_distinct"] or 0),
+        "percent_null": _share(nulls, rows),
+    }
+    if base_type in NUMERIC_BASE_TYPES:
+        for key in ("min", "max", "avg", "q1", "q3", "sd"):
+            stats[key] = jsonable(row[f"c{i}_{key}"])
+    elif base_type in TEMPORAL:
+        stats["earliest"] = jsonable(row[f"c{i}_earliest"])
+        stats["latest"] = jsonable(row[f"c{i}_latest"])
+    elif base_type in TEXT_BASE_TYPES:
+        stats["average_length"] = jsonable(row[f"c{i}_length"])
+        for key in ("email", "url", "state", "json"):
+            stats[f"percent_{key}"] = _share(row[f"c{i}_{key}"], non_null)
+    return stats
+
+
+def _sort_key(value: Any) -> tuple[int, Any]:
+    return (0, value) if not isinstance(value, bool) else (0, int(value))
+
+
+def fingerprint_table(
+    table: ir.Table,
+    columns: Sequence[tuple[str, str]],
+    *,
+    threshold: int = 1000,
+    counter: ScanCounter | None = None,
+    label: str = "",
+) -> dict[str, Fingerprint]:
+    """Fingerprints of ``columns`` (name, base type) of ``table``, in one or two scans."""
+    if not columns:
+        return {}
+    aggs: dict[str, ir.Scalar] = {"rows": table.count()}
+    for i, (name, base_type) in enumerate(columns):
+        aggs |= _aggregates(i, table[name], base_type)
+    row = table.aggregate(**aggs).to_pyarrow().to_pylist()[0]
+    if counter is not None:
+        counter.add(label)
+    rows = int(row["rows"] or 0)
+    stats = {
+        name: _statistics(i, base_type, row, rows) for i, (name, base_type) in enumerate(columns)
+    }
+    listed = [
+        (i, name)
+        for i, (name, _) in enumerate(columns)
+        if 0 < stats[name]["distinct_count"] <= threshold
+    ]
+    values: dict[str, list[Any]] = {name: [] for name, _ in columns if rows == 0}
+    if listed:
+        collected = (
+            table.aggregate(**{f"v{i}": table[name].collect(distinct=True) for i, name in listed})
+            .to_pyarrow()
+            .to_pylist()[0]
+        )
+        if counter is not None:
+            counter.add(label)
+        for i, name in listed:
+            raw = [v for v in (collected[f"v{i}"] or []) if v is not None]
+            values[name] = [jsonable(v) for v in sorted(raw, key=_sort_key)]
+    for name, _ in columns:
+        if stats[name]["distinct_count"] == 0:
+            values[name] = []
+    return {name: Fingerprint(rows, stats[name], values.get(name)) for name, _ in columns}
+
+
+def distinct_values_query(table: ir.Table, column: str) -> ir.Table:
+    """Sorted distinct non-null values of one column (for on-demand value lists)."""
+    col = table[column]
+    return table.filter(col.notnull()).select(col).distinct().order_by(col)

@@ -1,0 +1,96 @@
+"""Shared fixtures: the demo data directory, services, and real database servers."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from sextant.demo.setup import DemoFiles, prepare_demo
+from sextant.service import Sextant
+from sextant.settings import Settings
+
+TEST_SECRET = "test-secret-for-sextant-only"
+IN_CI = os.environ.get("CI", "").lower() == "true"
+
+
+def service_missing(name: str, reason: str) -> None:
+    """Skip with a visible reason, except in CI where a missing service is a failure."""
+    message = f"{name} is not available: {reason}"
+    if IN_CI:
+        pytest.fail(message + " (CI=true requires it)")
+    pytest.skip(message)
+
+
+@pytest.fixture(scope="session")
+def demo_template(tmp_path_factory: pytest.TempPathFactory) -> DemoFiles:
+    """The demo built once per run; copy it (``demo``) before changing anything."""
+    return prepare_demo(tmp_path_factory.mktemp("demo-template"))
+
+
+@pytest.fixture
+def demo(demo_template: DemoFiles, tmp_path: Path) -> DemoFiles:
+    """A private copy of the demo directory (warehouse, model, secret), app db not created."""
+    target = tmp_path / "demo"
+    shutil.copytree(demo_template.data_dir, target)
+    return prepare_demo(target)
+
+
+def make_settings(data_dir: Path, **overrides: object) -> Settings:
+    env = {"SEXTANT_JWT_SECRET": TEST_SECRET}
+    return Settings(data_dir=data_dir, env=env, jwt_secret=TEST_SECRET, **overrides)  # type: ignore[arg-type]
+
+
+@pytest.fixture
+def services() -> Iterator[Callable[[Settings], Sextant]]:
+    """Make services that are closed after the test (request it after database fixtures)."""
+    made: list[Sextant] = []
+
+    def make(settings: Settings) -> Sextant:
+        made.append(Sextant(settings))
+        return made[-1]
+
+    yield make
+    for service in made:
+        service.close()
+
+
+@pytest.fixture
+def demo_service(demo: DemoFiles, services: Callable[[Settings], Sextant]) -> Sextant:
+    """A service over a synced copy of the demo, with its own SQLite app database."""
+    service = services(make_settings(demo.data_dir, config=demo.model))
+    service.sync()
+    return service
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> str:
+    """Base URL of the local PostgreSQL server (database ``test``)."""
+    import psycopg
+
+    url = "postgresql://postgres@127.0.0.1:5432/test"
+    try:
+        with psycopg.connect(url, connect_timeout=3):
+            pass
+    except psycopg.OperationalError as exc:
+        service_missing("PostgreSQL at 127.0.0.1:5432", str(exc).strip())
+    return url
+
+
+@pytest.fixture
+def postgres_database(postgres_server: str) -> Iterator[str]:
+    """A fresh, empty PostgreSQL database for one test, dropped afterwards."""
+    import psycopg
+
+    name = f"sextant_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(postgres_server, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
+    finally:
+        with psycopg.connect(postgres_server, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

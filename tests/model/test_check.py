@@ -1,0 +1,140 @@
+"""`check` reports every problem at once, with its line and a suggestion."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sextant.demo.setup import DemoFiles
+from sextant.model.loader import load_model_text
+from sextant.model.validate import validate_model
+from sextant.service import Sextant
+from tests.conftest import make_settings
+
+
+def _broken(model: Path) -> str:
+    """The demo model with five different mistakes, each on a line we can find."""
+    text = model.read_text()
+    replacements = [
+        ("aggregation: {function: sum, column: TOTAL}\n    default_time_dimension: CREATED_AT\n"
+         "    verified: true", "aggregation: {function: sum, column: TOTL}\n"
+         "    default_time_dimension: CREATED_AT\n    verified: true"),
+        ("collection: Finance\n", "collection: Finanse\n"),
+        ("groups: [Analysts]}", "groups: [Analyst]}"),
+        ("operation: equals, value: \"{{user.state}}\"}\n  - group: Regional",
+         "operation: equal, value: \"{{user.state}}\"}\n  - group: Regional"),
+        ("  - name: Widgets\n    table: PRODUCTS", "  - name: Widgets\n    table: PRODUCT"),
+    ]  # fmt: skip
+    for old, new in replacements:
+        assert old in text, old
+        text = text.replace(old, new, 1)
+    return text
+
+
+def _line_of(text: str, needle: str) -> int:
+    return next(i for i, line in enumerate(text.splitlines(), 1) if needle in line)
+
+
+def test_five_mistakes_are_all_reported_with_lines_and_suggestions(demo: DemoFiles) -> None:
+    text = _broken(demo.model)
+    demo.model.write_text(text)
+    result = Sextant(make_settings(demo.data_dir)).check(demo.model)
+    found = {(i.line, i.suggestion) for i in result.issues}
+    expected = {
+        (_line_of(text, "column: TOTL"), "TOTAL"),
+        (_line_of(text, "collection: Finanse"), "Finance"),
+        (_line_of(text, "groups: [Analyst]"), "Analysts"),
+        (_line_of(text, "operation: equal,"), "equals"),
+        (
+            _line_of(text, "table: PRODUCT\n") if False else _line_of(text, "table: PRODUCT"),
+            "PRODUCTS",
+        ),
+    }
+    assert found == expected, result.render()
+    rendered = "\n".join(result.render())
+    assert str(demo.model) in rendered
+    assert "did you mean 'TOTAL'?" in rendered
+
+
+def test_offline_check_uses_declared_columns_only(demo: DemoFiles) -> None:
+    demo.model.write_text(_broken(demo.model))
+    offline = Sextant(make_settings(demo.data_dir)).check(demo.model, offline=True)
+    assert {i.suggestion for i in offline.issues} == {
+        "TOTAL",
+        "Finance",
+        "Analysts",
+        "equals",
+        "PRODUCTS",
+    }
+    assert offline.catalog == {}
+
+
+def test_the_demo_model_is_valid(demo: DemoFiles) -> None:
+    result = Sextant(make_settings(demo.data_dir)).check(demo.model)
+    assert result.issues == ()
+    assert [t.name for t in result.catalog["Sample Shop"]] == [
+        "ORDERS",
+        "PEOPLE",
+        "PRODUCTS",
+        "REVIEWS",
+    ]
+
+
+def test_shape_errors_are_located() -> None:
+    text = """version: 1
+databases:
+  - name: shop
+    url: duckdb://w.duckdb
+    tables:
+      - name: T
+        colums: []
+users:
+  - email: not-an-email
+  - email: a@example.com
+    active: maybe
+"""
+    loaded = load_model_text(text, {})
+    assert loaded.model is None
+    by_line = {i.line: i.message for i in loaded.issues}
+    assert by_line[7] == "unknown key"
+    assert "not an email" in by_line[9]
+    assert "boolean" in by_line[11]
+
+
+def test_missing_environment_variable_is_reported_without_its_value() -> None:
+    text = "databases:\n  - name: pg\n    url: postgresql://u:${PGPASS}@h/db\n"
+    loaded = load_model_text(text, {})
+    assert [(i.line, i.message) for i in loaded.issues] == [
+        (3, "environment variable PGPASS is not set")
+    ]
+    loaded = load_model_text(text, {"PGPASS": "s3cret"})
+    assert loaded.issues == ()
+    assert loaded.model is not None
+    assert "s3cret" not in repr(loaded.model)
+
+
+def test_unreachable_warehouse_is_an_issue_on_the_url_line(tmp_path: Path) -> None:
+    model = tmp_path / "m.yaml"
+    model.write_text("databases:\n  - name: shop\n    url: duckdb://missing.duckdb\n")
+    result = Sextant(make_settings(tmp_path)).check(model)
+    assert len(result.issues) == 1
+    assert result.issues[0].line == 3
+    assert "missing.duckdb" in result.issues[0].message
+
+
+def test_duplicates_and_placeholders() -> None:
+    text = """collections:
+  - name: A
+  - name: A
+groups:
+  - name: G
+users:
+  - {email: x@example.com}
+  - {email: X@example.com}
+"""
+    loaded = load_model_text(text, {})
+    assert loaded.model is not None
+    issues = validate_model(loaded.model, loaded.lines)
+    assert [(i.line, i.message) for i in issues] == [
+        (3, "duplicate collection 'A'"),
+        (8, "duplicate user 'x@example.com'"),
+    ]

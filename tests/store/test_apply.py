@@ -1,0 +1,189 @@
+"""Applying models: stable ids, all-or-nothing writes, migrations that match the schema."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import Engine, create_engine, select
+
+from sextant.demo.setup import DemoFiles
+from sextant.errors import ModelInvalidError
+from sextant.service import Sextant
+from sextant.store import schema as s
+from sextant.store.db import migrate
+from sextant.settings import Settings
+from tests.conftest import make_settings
+
+Services = Callable[[Settings], Sextant]
+
+NATURAL_KEYS = {
+    s.databases: ("name",),
+    s.tables: ("database_id", "name"),
+    s.fields: ("table_id", "name"),
+    s.metrics: ("name",),
+    s.measures: ("table_id", "name"),
+    s.segments: ("table_id", "name"),
+    s.collections: ("name",),
+}
+
+
+def ids(engine: Engine) -> dict[str, dict[tuple[Any, ...], int]]:
+    """Natural key -> id for every entity with a stable id."""
+    out: dict[str, dict[tuple[Any, ...], int]] = {}
+    with engine.connect() as conn:
+        for table, keys in NATURAL_KEYS.items():
+            rows = conn.execute(select(table.c.id, *(table.c[k] for k in keys)))
+            out[table.name] = {tuple(r[1:]): r[0] for r in rows}
+    return out
+
+
+def snapshot(engine: Engine) -> dict[str, list[tuple[Any, ...]]]:
+    with engine.connect() as conn:
+        return {
+            t.name: sorted(tuple(r) for r in conn.execute(select(t)))
+            for t in s.metadata.sorted_tables
+            if t.name != "model_state"
+        } | {"model_state": [tuple(r) for r in conn.execute(select(s.model_state.c.id))]}
+
+
+EXTRA_METRIC = """
+  - name: Tax Collected
+    description: Sum of tax.
+    collection: Curated
+    table: ORDERS
+    aggregation: {function: sum, column: TAX}
+"""
+
+
+def add_metric(model: Path) -> None:
+    text = model.read_text()
+    marker = "\nmeasures:\n"
+    model.write_text(text.replace(marker, EXTRA_METRIC + marker, 1))
+
+
+def test_ids_survive_restart_and_reapply_with_an_added_metric(demo: DemoFiles) -> None:
+    settings = make_settings(demo.data_dir, config=demo.model)
+    first = Sextant(settings)
+    first.apply()
+    before = ids(first.engine)
+    assert len(before["fields"]) == 36 and len(before["metrics"]) == 5
+    first.engine.dispose()
+
+    restarted = Sextant(settings)  # a new process would do exactly this
+    restarted.apply()
+    assert ids(restarted.engine) == before
+
+    add_metric(demo.model)
+    restarted.apply()
+    after = ids(restarted.engine)
+    for kind, known in before.items():
+        assert {k: after[kind][k] for k in known} == known, kind
+    assert set(after["metrics"]) - set(before["metrics"]) == {("Tax Collected",)}
+
+
+def test_a_removed_metric_comes_back_with_its_id(demo: DemoFiles) -> None:
+    service = Sextant(make_settings(demo.data_dir, config=demo.model))
+    service.apply()
+    original = demo.model.read_text()
+    add_metric(demo.model)
+    service.apply()
+    tax_id = ids(service.engine)["metrics"][("Tax Collected",)]
+    demo.model.write_text(original)
+    service.apply()
+    with service.engine.connect() as conn:
+        active = conn.execute(select(s.metrics.c.active).where(s.metrics.c.id == tax_id)).scalar()
+    assert active is False
+    add_metric(demo.model)
+    service.apply()
+    assert ids(service.engine)["metrics"][("Tax Collected",)] == tax_id
+
+
+def test_a_broken_model_changes_nothing(demo: DemoFiles) -> None:
+    service = Sextant(make_settings(demo.data_dir, config=demo.model))
+    service.apply()
+    before = snapshot(service.engine)
+    text = demo.model.read_text()
+    demo.model.write_text(
+        text.replace("collection: Finance\n", "collection: Nowhere\n").replace(EXTRA_METRIC, "")
+        + EXTRA_METRIC.replace("  - name", "extra_top_level:\n  - name")
+    )
+    with pytest.raises(ModelInvalidError) as raised:
+        service.apply()
+    assert len(raised.value.issues) >= 1
+    assert snapshot(service.engine) == before
+
+
+def test_a_failure_inside_the_transaction_rolls_everything_back(
+    demo: DemoFiles, postgres_database: str, services: Services
+) -> None:
+    """PostgreSQL enforces VARCHAR(255): a too-long user name fails after tables were written."""
+    service = services(
+        make_settings(demo.data_dir, config=demo.model, app_db_url=postgres_database)
+    )
+    service.apply()
+    before = snapshot(service.engine)
+    add_metric(demo.model)  # would add a metric before users are written
+    text = demo.model.read_text().replace("first_name: Ana", "first_name: " + "A" * 300)
+    demo.model.write_text(text)
+    with pytest.raises(Exception, match="value too long"):
+        service.apply()
+    assert snapshot(service.engine) == before
+
+
+def test_postgres_app_database_runs_the_same_migrations(
+    demo: DemoFiles, postgres_database: str, services: Services
+) -> None:
+    service = services(
+        make_settings(demo.data_dir, config=demo.model, app_db_url=postgres_database)
+    )
+    report = service.sync()
+    assert report.tables == 4
+    first = ids(service.engine)
+    services(make_settings(demo.data_dir, app_db_url=postgres_database)).apply(demo.model)
+    assert ids(service.engine) == first
+    _assert_schema_matches_migrations(service.engine)
+
+
+def _assert_schema_matches_migrations(engine: Engine) -> None:
+    with engine.connect() as conn:
+        diff = compare_metadata(MigrationContext.configure(conn), s.metadata)
+    assert diff == []
+
+
+def test_sqlite_schema_matches_migrations(tmp_path: Path) -> None:
+    engine = create_engine(f"sqlite:///{tmp_path / 'app.db'}")
+    migrate(engine)
+    migrate(engine)  # idempotent
+    _assert_schema_matches_migrations(engine)
+
+
+def test_permissions_users_and_sandboxes_are_written(demo: DemoFiles) -> None:
+    service = Sextant(make_settings(demo.data_dir, config=demo.model))
+    service.apply()
+    with service.engine.connect() as conn:
+        users = {r.email: r.active for r in conn.execute(select(s.users))}
+        grants = conn.execute(
+            select(s.groups.c.name, s.tables.c.name, s.data_permissions.c.access)
+            .join(s.groups, s.groups.c.id == s.data_permissions.c.group_id)
+            .join(s.tables, s.tables.c.id == s.data_permissions.c.table_id)
+        ).all()
+        attrs = conn.execute(select(s.user_attributes.c.key, s.user_attributes.c.value)).all()
+        sandboxes = conn.execute(select(s.sandboxes.c.definition)).scalars().all()
+        fk = conn.execute(
+            select(s.fields.c.name, s.fields.c.semantic_type, s.fields.c.fk_target_field_id).where(
+                s.fields.c.name == "USER_ID"
+            )
+        ).one()
+    assert users["former@example.com"] is False and users["analyst@example.com"] is True
+    assert ("Regional", "ORDERS", "sandboxed") in grants
+    assert ("Analysts", "REVIEWS", "query") in grants
+    assert not [g for g in grants if g[0] == "Outsiders"]
+    assert attrs == [("state", "CA")]
+    assert {"filter": {"column": "STATE", "operation": "equals", "value": "{{user.state}}",
+                       "via": "USER_ID"}, "hidden_columns": []} in sandboxes  # fmt: skip
+    assert fk.semantic_type == "type/FK" and fk.fk_target_field_id is not None
