@@ -14,7 +14,7 @@ from sextant.demo.setup import DemoFiles, prepare_demo
 from sextant.service import Sextant
 from sextant.settings import Settings
 
-TEST_SECRET = "test-secret-for-sextant-only"
+TEST_SECRET = "test-secret-for-sextant-only-0123456789"
 IN_CI = os.environ.get("CI", "").lower() == "true"
 
 
@@ -94,3 +94,8 @@ def postgres_database(postgres_server: str) -> Iterator[str]:
     finally:
         with psycopg.connect(postgres_server, autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    return "asyncio"

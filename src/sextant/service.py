@@ -54,6 +54,7 @@ class SyncReport:
     columns: int = 0
     scans: int = 0
     seconds: float = 0.0
+    fingerprint_seconds: float = 0.0
     by_table: dict[str, int] = field(default_factory=dict)
 
 
@@ -113,6 +114,7 @@ class Sextant:
         assert model is not None  # apply succeeded, so the model loads
         urls = {db.name: db.url for db in model.databases}
         targets = sync_targets(self.engine)
+        fingerprint_started = time.perf_counter()
         counter = ScanCounter()
         connections = {}
         for index, ((db_name, table_name, schema), columns) in enumerate(targets.items()):
@@ -139,6 +141,7 @@ class Sextant:
         report.scans = counter.scans
         report.by_table = dict(counter.by_table)
         report.seconds = time.perf_counter() - started
+        report.fingerprint_seconds = time.perf_counter() - fingerprint_started
         return report
 
     def _introspect(self, url: str, schema: str | None, base_dir: Path) -> tuple[TableInfo, ...]:

@@ -14,9 +14,9 @@ from sqlalchemy import Engine, create_engine, select
 from sextant.demo.setup import DemoFiles
 from sextant.errors import ModelInvalidError
 from sextant.service import Sextant
+from sextant.settings import Settings
 from sextant.store import schema as s
 from sextant.store.db import migrate
-from sextant.settings import Settings
 from tests.conftest import make_settings
 
 Services = Callable[[Settings], Sextant]

@@ -25,7 +25,7 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
 )
-out = Console()
+out = Console(soft_wrap=True, highlight=False)
 err = Console(stderr=True, soft_wrap=True)
 log = logging.getLogger("sextant")
 
