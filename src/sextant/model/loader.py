@@ -64,12 +64,18 @@ def load_model_text(text: str, env: Mapping[str, str], source: str = "<model>") 
     try:
         model = Model.model_validate(data)
     except ValidationError as exc:
+        reported: set[Path] = set()
         for error in exc.errors():
-            path = tuple(p for p in error["loc"] if isinstance(p, str | int))
-            path = _drop_union_tags(path)
+            raw = tuple(p for p in error["loc"] if isinstance(p, str | int))
+            path = _drop_union_tags(raw)
             message = str(error["msg"]).removeprefix("Value error, ")
             if error["type"] == "extra_forbidden":
                 message = "unknown key"
+            elif path != raw:  # one failure per branch of a union: say it once, plainly
+                if path in reported:
+                    continue
+                message = "has the wrong type"
+            reported.add(path)
             issues.append(Issue(path, message).located(lines))
         return LoadedModel(None, lines, tuple(issues), source)
     return LoadedModel(model, lines, tuple(issues), source)

@@ -22,7 +22,7 @@ __all__ = [
 class Arity(Enum):
     NONE = "none"  # existence checks: no value
     ONE_OR_MANY = "one-or-many"  # value or values
-    ONE = "one"  # exactly one value (ordering comparisons, substring tests)
+    ONE = "one"  # exactly one value (ordering comparisons)
 
 
 @dataclass(frozen=True)

@@ -82,7 +82,6 @@ class ColumnSpec(_Spec):
 
 class TableSpec(_Spec):
     name: str
-    schema_: str | None = Field(default=None, alias="schema")
     display_name: str | None = None
     description: str | None = None
     visibility: Literal["normal", "hidden"] = "normal"

@@ -297,6 +297,8 @@ class _Checker:
         target = self.foreign_key(ref, column)
         if target is None and self.catalog is not None:
             self.report(path, f"{ref[1]}.{column} is not a foreign key")
+        if target is not None and target[1] not in self.tables.get(target[0], {}):
+            return None  # the key's unknown target table is reported where the key is declared
         return target  # offline, an undeclared key cannot be checked: nothing to follow
 
     def foreign_key(self, ref: tuple[str, str], column: str) -> tuple[str, str] | None:

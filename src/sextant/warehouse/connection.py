@@ -36,8 +36,10 @@ def duckdb_path(url: str, base_dir: Path | None) -> Path | None:
     path = parts.path
     if path.startswith("//"):
         path = path[1:]
-    if path in {"", "/", "/:memory:"}:
+    if path in {"", "/", "/:memory:", ":memory:"}:
         return None
+    if not path.startswith("/"):  # duckdb:file.duckdb
+        return (base_dir or Path.cwd()) / path
     return Path(path)
 
 
