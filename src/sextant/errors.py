@@ -11,12 +11,15 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 __all__ = [
+    "AuthenticationError",
     "ConfigurationError",
     "ForbiddenError",
     "InternalError",
     "InvalidRequestError",
     "ModelInvalidError",
     "NotFoundError",
+    "RateLimitedError",
+    "ScopeError",
     "SextantError",
     "UserError",
     "WarehouseError",
@@ -62,6 +65,35 @@ class ForbiddenError(UserError):
         **kwargs: Mapping[str, str] | None,
     ) -> None:
         super().__init__(message, errors=kwargs.get("errors"))
+
+
+class AuthenticationError(UserError):
+    """401 with one of the fixed bodies of spec §8; never says which check failed."""
+
+    status = 401
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+class ScopeError(UserError):
+    status = 403
+    code = "unsupported_scope"
+
+    def __init__(self) -> None:
+        super().__init__("Insufficient scope for this operation.")
+
+
+class RateLimitedError(UserError):
+    status = 429
+    code = "too_many_requests"
+
+    def __init__(self, retry_after: int, message: str | None = None) -> None:
+        super().__init__(
+            message or f"Too many failed authentication attempts. Retry in {retry_after} s."
+        )
+        self.retry_after = retry_after
 
 
 class ModelInvalidError(UserError):

@@ -2,22 +2,35 @@
 
 from __future__ import annotations
 
+import datetime as _dt
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from sqlalchemy import Engine
 
-from sextant.errors import ConfigurationError, ModelInvalidError, WarehouseError
+from sextant.auth.authenticator import Authenticator, AuthPolicy
+from sextant.auth.bearer import JwtConfig
+from sextant.auth.limiter import FailureLimiter, MemoryFailureLimiter
+from sextant.auth.principal import Principal
+from sextant.errors import ConfigurationError, ModelInvalidError, ScopeError, WarehouseError
 from sextant.model.catalog import Catalog, TableInfo
 from sextant.model.issues import Issue
 from sextant.model.loader import LoadedModel, load_model_file
-from sextant.model.types import Model
+from sextant.model.types import Model, SettingsSpec
 from sextant.model.validate import engine_of, validate_model
 from sextant.settings import Settings
 from sextant.store.apply import ApplyResult, apply_model
+from sextant.store.credentials import (
+    ApiKeyInfo,
+    SessionGrant,
+    create_api_key,
+    list_api_keys,
+    revoke_api_key,
+    revoke_sessions,
+)
 from sextant.store.db import migrate, open_engine
 from sextant.store.fingerprints import save_fingerprints, sync_targets
 from sextant.warehouse.connection import connect
@@ -61,10 +74,25 @@ class SyncReport:
 class Sextant:
     """Everything Sextant does, for one settings object and one application database."""
 
-    def __init__(self, settings: Settings, engine: Engine | None = None) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        engine: Engine | None = None,
+        limiter: FailureLimiter | None = None,
+    ) -> None:
         self.settings = settings
         self.engine = engine or open_engine(settings.resolved_app_db_url)
         migrate(self.engine)
+        self.model: Model | None = None
+        self.auth = Authenticator(
+            self.engine,
+            self.auth_policy,
+            limiter
+            or MemoryFailureLimiter(
+                settings.auth_max_failures, float(settings.auth_failure_window_seconds)
+            ),
+        )
+        self._jwt_config: JwtConfig | None = None
 
     def close(self) -> None:
         """Release the application database's connections."""
@@ -86,6 +114,8 @@ class Sextant:
         if loaded.model is not None:
             if not offline:
                 for index, db in enumerate(loaded.model.databases):
+                    if engine_of(db.url) is None:
+                        continue  # the validator reports the URL
                     try:
                         catalog[db.name] = self._introspect(db.url, db.schema_, model_file.parent)
                     except (WarehouseError, ConfigurationError) as exc:
@@ -100,6 +130,8 @@ class Sextant:
         if checked.issues or checked.model is None:
             raise ModelInvalidError(list(checked.issues), checked.loaded.source)
         result = apply_model(self.engine, checked.model, checked.catalog, checked.loaded.source)
+        self.model = checked.model
+        self._jwt_config = None
         log.info("applied %s: %s", checked.loaded.source, result.counts)
         return result
 
@@ -153,6 +185,48 @@ class Sextant:
         finally:
             con.disconnect()
 
+    # -- authentication --------------------------------------------------------------------
+    def auth_policy(self) -> AuthPolicy:
+        """JWT, session and provisioning settings: the environment's secret wins."""
+        model_settings = self.model.settings if self.model else SettingsSpec()
+        if self._jwt_config is None:
+            jwt = model_settings.jwt
+            self._jwt_config = JwtConfig(
+                secret=self.settings.jwt_secret or jwt.secret or None,
+                email_claim=jwt.email_claim,
+                max_age_seconds=jwt.max_age_seconds,
+                max_future_seconds=jwt.max_future_seconds,
+            )
+        return AuthPolicy(
+            jwt=self._jwt_config,
+            session_ttl=_dt.timedelta(days=model_settings.session_ttl_days),
+            provisioning=model_settings.provisioning,
+        )
+
+    def authenticate(self, headers: Mapping[str, str], client: str, scope: str | None) -> Principal:
+        """The caller of a request, with ``scope`` checked when the endpoint has one."""
+        principal = self.auth.authenticate(headers, client)
+        if scope is not None and not principal.allows(scope):
+            raise ScopeError()
+        return principal
+
+    def exchange_jwt(self, token: str, client: str) -> SessionGrant:
+        grant = self.auth.exchange(token, client)
+        return grant
+
+    def revoke_sessions(self, email: str) -> int:
+        return revoke_sessions(self.engine, email)
+
+    def create_api_key(self, group: str, name: str) -> str:
+        return create_api_key(self.engine, group, name)
+
+    def revoke_api_key(self, name: str) -> None:
+        revoke_api_key(self.engine, name)
+
+    def list_api_keys(self) -> list[ApiKeyInfo]:
+        return list_api_keys(self.engine)
+
     # -- the API ---------------------------------------------------------------------------
-    def ping(self) -> dict[str, str]:
+    def ping(self, principal: Principal) -> dict[str, str]:
+        del principal  # any authenticated caller may ping
         return {"message": "pong"}

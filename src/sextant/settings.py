@@ -40,6 +40,8 @@ class Settings:
     value_list_threshold: int = 1000
     log_level: str = "info"
     progress: bool | None = None
+    auth_max_failures: int = 20
+    auth_failure_window_seconds: int = 60
     env: Mapping[str, str] = field(default_factory=dict, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -81,7 +83,7 @@ class Settings:
 def _convert(name: str, raw: str) -> Any:
     if name in {"data_dir", "config"}:
         return Path(raw)
-    if name in {"port", "value_list_threshold"}:
+    if name in {"port", "value_list_threshold", "auth_max_failures", "auth_failure_window_seconds"}:
         return int(raw)
     if name == "progress":
         return _parse_bool(raw)

@@ -14,6 +14,7 @@ import httpx
 import jwt
 from typer.testing import CliRunner
 
+from sextant.auth.tokens import make_jwt
 from sextant.cli.main import app
 from sextant.demo.setup import DemoFiles
 from tests.conftest import TEST_SECRET
@@ -77,19 +78,27 @@ def test_demo_serves_ping_within_60_seconds(tmp_path: Path) -> None:
          "--port", str(port)],
         env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
     )  # fmt: skip
+    url = f"http://127.0.0.1:{port}/api/agent/v1/ping"
     try:
         answer = None
         while time.monotonic() - started < 60 and process.poll() is None:
             try:
-                answer = httpx.get(f"http://127.0.0.1:{port}/api/agent/v1/ping", timeout=1)
+                answer = httpx.get(url, timeout=1)
                 break
             except httpx.TransportError:
                 time.sleep(0.2)
         assert answer is not None, "the demo did not answer within 60 s"
-        assert answer.json() == {"message": "pong"}
+        assert answer.status_code == 401  # even ping needs authentication
+        secret = (tmp_path / "d" / "jwt-secret").read_text()
+        token = make_jwt(secret, "analyst@example.com")
+        pong = httpx.get(url, headers={"Authorization": f"Bearer {token}"}, timeout=5)
+        assert pong.json() == {"message": "pong"}
     finally:
         process.send_signal(signal.SIGINT)
         output, _ = process.communicate(timeout=30)
     assert "JWT shared secret:" in output and "curl -H 'Authorization: Bearer" in output
-    secret = (tmp_path / "d" / "jwt-secret").read_text()
     assert secret in output
+    banner_token = output.split("Authorization: Bearer ", 1)[1].split("'", 1)[0]
+    assert jwt.decode(banner_token, secret.encode(), algorithms=["HS256"])["email"] == (
+        "analyst@example.com"
+    )

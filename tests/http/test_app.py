@@ -5,8 +5,10 @@ from __future__ import annotations
 import httpx
 import pytest
 
+from sextant.auth.tokens import make_jwt
 from sextant.http import create_app
 from sextant.service import Sextant
+from tests.conftest import TEST_SECRET
 
 
 @pytest.fixture
@@ -15,16 +17,17 @@ def client(demo_service: Sextant) -> httpx.AsyncClient:
     return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://sextant")
 
 
-async def _get(client: httpx.AsyncClient, path: str) -> httpx.Response:
+async def _get(client: httpx.AsyncClient, path: str, **headers: str) -> httpx.Response:
     async with client:
-        return await client.get(path)
+        return await client.get(path, headers=headers)
 
 
 @pytest.mark.anyio
 async def test_ping(client: httpx.AsyncClient) -> None:
-    response = await _get(client, "/api/agent/v1/ping")
+    token = make_jwt(TEST_SECRET, "analyst@example.com")
+    response = await _get(client, "/api/agent/v1/ping", authorization=f"Bearer {token}")
     assert response.status_code == 200
-    assert response.json() == {"message": "pong"}
+    assert response.content == b'{"message":"pong"}'
 
 
 @pytest.mark.anyio

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import os
 import sys
+import time
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -25,8 +26,8 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
 )
-out = Console(soft_wrap=True, highlight=False)
-err = Console(stderr=True, soft_wrap=True)
+out = Console(soft_wrap=True, highlight=False, emoji=False)
+err = Console(stderr=True, soft_wrap=True, emoji=False)
 log = logging.getLogger("sextant")
 
 DataDir = Annotated[
@@ -82,7 +83,11 @@ def check(
         err.print(f"{len(result.issues)} problem(s) found.", style="red")
         raise typer.Exit(1)
     assert result.model is not None
-    tables = sum(len(t) for t in result.catalog.values())
+    tables = (
+        sum(len(db.tables) for db in result.model.databases)
+        if offline
+        else sum(len(t) for t in result.catalog.values())
+    )
     out.print(
         f"{model}: OK ({len(result.model.databases)} database(s), {tables} table(s), "
         f"{len(result.model.metrics)} metric(s), {len(result.model.users)} user(s))"
@@ -221,15 +226,119 @@ def token(
     secret: Annotated[
         str | None, typer.Option(help="Shared secret [env: SEXTANT_JWT_SECRET]")
     ] = None,
+    scope: Annotated[
+        str | None, typer.Option(help="Space-separated scopes, e.g. 'agent:search'")
+    ] = None,
+    ttl: Annotated[
+        int | None, typer.Option(help="Add an exp claim this many seconds ahead")
+    ] = None,
+    ttl_check: Annotated[
+        bool,
+        typer.Option(
+            "--ttl-check",
+            help="Verify the new token as the server would (needs --config) and say how long "
+            "it stays valid",
+        ),
+    ] = False,
+    config: ConfigOption = None,
+    data_dir: DataDir = None,
 ) -> None:
-    """Print a fresh HS256 JWT (valid 180 s) for local testing."""
+    """Print a fresh HS256 JWT for local testing (valid 180 s unless the model says otherwise)."""
     from sextant.auth.tokens import make_jwt
 
-    key = secret or os.environ.get("SEXTANT_JWT_SECRET")
+    settings = _settings(config=config, data_dir=data_dir, jwt_secret=secret)
+    service = Sextant(settings) if ttl_check or (config and not settings.jwt_secret) else None
+    if service is not None:
+        try:
+            service.apply()
+        except SextantError as exc:
+            raise _fail(exc) from exc
+    policy = service.auth_policy() if service is not None else None
+    key = settings.jwt_secret or (policy.jwt.secret if policy else None)
     if not key:
-        err.print("[red]error:[/red] no secret: pass --secret or set SEXTANT_JWT_SECRET")
+        err.print("[red]error:[/red] no secret: pass --secret, set SEXTANT_JWT_SECRET or --config")
         raise typer.Exit(2)
-    print(make_jwt(key, email))
+    extra: dict[str, object] = {}
+    if scope:
+        extra["scope"] = scope
+    if ttl is not None:
+        extra["exp"] = int(time.time()) + ttl
+    claim = policy.jwt.email_claim if policy else "email"
+    made = make_jwt(key, email, email_claim=claim, claims=extra)
+    if service is not None and policy is not None:
+        try:
+            caller = service.authenticate({"authorization": f"Bearer {made}"}, "cli", None)
+        except SextantError as exc:
+            raise _fail(exc) from exc
+        lifetime = min(policy.jwt.max_age_seconds, ttl if ttl is not None else 1 << 30)
+        err.print(
+            f"valid for {caller.email} (groups: {', '.join(sorted(caller.groups))}) "
+            f"for {lifetime} s",
+            highlight=False,
+        )
+    print(made)
+
+
+sessions_app = typer.Typer(help="Sessions made by POST /auth/sso.", no_args_is_help=True)
+keys_app = typer.Typer(help="API keys (X-API-Key) acting as a group's service user.",
+                       no_args_is_help=True)  # fmt: skip
+app.add_typer(sessions_app, name="sessions")
+app.add_typer(keys_app, name="api-key")
+
+
+def _service(data_dir: Path | None) -> Sextant:
+    settings = _settings(data_dir=data_dir)
+    return Sextant(settings)
+
+
+@sessions_app.command("revoke")
+def sessions_revoke(
+    email: Annotated[str, typer.Option(help="Revoke every session of this user")],
+    data_dir: DataDir = None,
+) -> None:
+    """Revoke all sessions of a user."""
+    try:
+        count = _service(data_dir).revoke_sessions(email)
+    except SextantError as exc:
+        raise _fail(exc) from exc
+    out.print(f"revoked {count} session(s) of {email}")
+
+
+@keys_app.command("create")
+def api_key_create(
+    group: Annotated[str, typer.Option(help="The group whose permissions the key has")],
+    name: Annotated[str, typer.Option(help="A unique name for the key")],
+    data_dir: DataDir = None,
+) -> None:
+    """Create an API key; it is printed once and stored only as a hash."""
+    try:
+        key = _service(data_dir).create_api_key(group, name)
+    except SextantError as exc:
+        raise _fail(exc) from exc
+    err.print(f"API key {name!r} for group {group!r} (shown once, store it now):")
+    print(key)
+
+
+@keys_app.command("revoke")
+def api_key_revoke(
+    name: Annotated[str, typer.Option(help="The key's name")], data_dir: DataDir = None
+) -> None:
+    """Revoke an API key and deactivate its service user."""
+    try:
+        _service(data_dir).revoke_api_key(name)
+    except SextantError as exc:
+        raise _fail(exc) from exc
+    out.print(f"revoked API key {name!r}")
+
+
+@keys_app.command("list")
+def api_key_list(data_dir: DataDir = None) -> None:
+    """List API keys (names, prefixes, groups; never the keys)."""
+    for info in _service(data_dir).list_api_keys():
+        state = "revoked" if info.revoked else "active"
+        out.print(
+            f"{info.name}\tsxt_{info.prefix}_…\t{info.group}\t{state}\t{info.created_at:%Y-%m-%d}"
+        )
 
 
 def main() -> None:

@@ -2,24 +2,15 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, FastAPI
+from fastapi import FastAPI
 
 from sextant import __version__
 from sextant.http.errors import install_error_handlers
+from sextant.http.routes import agent, auth
 from sextant.service import Sextant
 from sextant.settings import Settings
 
 __all__ = ["create_app"]
-
-
-def _agent_router(service: Sextant) -> APIRouter:
-    router = APIRouter(prefix="/api/agent/v1", tags=["agent"])
-
-    @router.get("/ping", summary="Health check")
-    async def ping() -> dict[str, str]:
-        return service.ping()
-
-    return router
 
 
 def create_app(settings: Settings, service: Sextant | None = None) -> FastAPI:
@@ -33,5 +24,6 @@ def create_app(settings: Settings, service: Sextant | None = None) -> FastAPI:
     )
     app.state.service = service
     install_error_handlers(app)
-    app.include_router(_agent_router(service))
+    app.include_router(agent.router)
+    app.include_router(auth.router)
     return app

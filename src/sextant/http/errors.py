@@ -10,7 +10,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
-from sextant.errors import UserError
+from sextant.errors import AuthenticationError, RateLimitedError, UserError
 
 __all__ = ["install_error_handlers"]
 
@@ -27,7 +27,14 @@ def _body(code: str, message: str, errors: dict[str, str] | None = None) -> dict
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(UserError)
     async def user_error(_request: Request, exc: UserError) -> JSONResponse:
-        return JSONResponse(_body(exc.code, exc.message, exc.errors), status_code=exc.status)
+        headers: dict[str, str] = {}
+        if isinstance(exc, AuthenticationError):
+            headers["WWW-Authenticate"] = "Bearer"
+        if isinstance(exc, RateLimitedError):
+            headers["Retry-After"] = str(exc.retry_after)
+        return JSONResponse(
+            _body(exc.code, exc.message, exc.errors), status_code=exc.status, headers=headers
+        )
 
     @app.exception_handler(RequestValidationError)
     async def invalid(_request: Request, exc: RequestValidationError) -> JSONResponse:

@@ -24,6 +24,7 @@ from sqlalchemy import (
 )
 
 __all__ = [
+    "api_keys",
     "audit_log",
     "collection_permissions",
     "collections",
@@ -39,6 +40,7 @@ __all__ = [
     "model_state",
     "sandboxes",
     "segments",
+    "sessions",
     "tables",
     "user_attributes",
     "users",
@@ -249,4 +251,30 @@ model_state = Table(
     Column("source", Text, nullable=False),
     Column("digest", String(64), nullable=False),
     Column("document", JSON, nullable=False),  # the model as applied, secrets removed
+)
+
+sessions = Table(
+    "sessions",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("token_hash", String(64), nullable=False, unique=True),  # sha256 of the token
+    Column("user_id", ForeignKey("users.id"), nullable=False),
+    Column("scopes", Text),  # space-separated, from the JWT; null = every scope
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("expires_at", DateTime(timezone=True), nullable=False),
+    Column("revoked_at", DateTime(timezone=True)),
+    Index("ix_sessions_user_id", "user_id"),
+)
+
+api_keys = Table(
+    "api_keys",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", String(_NAME), nullable=False, unique=True),
+    Column("prefix", String(16), nullable=False, unique=True),  # shown in listings, not secret
+    Column("key_hash", String(64), nullable=False),  # sha256 of the whole key
+    Column("group_id", ForeignKey("groups.id"), nullable=False),
+    Column("user_id", ForeignKey("users.id"), nullable=False),  # the key's service user
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("revoked_at", DateTime(timezone=True)),
 )

@@ -1,0 +1,204 @@
+"""From request headers to a :class:`Principal`, or one of the fixed 401 answers of spec §8.
+
+Order: a valid session or API key wins; otherwise the ``Authorization: Bearer`` JWT is checked.
+Every failed credential is counted by the failed-authentication limiter of the client address.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Engine
+
+from sextant.auth.bearer import INVALID_JWT, JwtConfig, verify_jwt
+from sextant.auth.limiter import FailureLimiter
+from sextant.auth.principal import Principal, parse_scopes
+from sextant.errors import AuthenticationError, RateLimitedError
+from sextant.model.types import ProvisioningSpec
+from sextant.store.credentials import (
+    SessionGrant,
+    create_session,
+    resolve_api_key,
+    resolve_session,
+)
+from sextant.store.users import (
+    Identity,
+    load_identity,
+    provision_user,
+    sync_provisioned_groups,
+    user_exists,
+)
+
+__all__ = [
+    "INVALID_API_KEY",
+    "INVALID_FORMAT",
+    "INVALID_SESSION",
+    "MISSING",
+    "AuthPolicy",
+    "Authenticator",
+]
+
+MISSING = AuthenticationError(
+    "missing_authorization",
+    "Authentication required. Use X-Metabase-Session header or Authorization: Bearer <jwt>.",
+)
+INVALID_FORMAT = AuthenticationError(
+    "invalid_authorization_format",
+    "Authorization header must use Bearer scheme: Authorization: Bearer <jwt>",
+)
+INVALID_SESSION = AuthenticationError("invalid_session", "Invalid or expired session token.")
+INVALID_API_KEY = AuthenticationError("invalid_api_key", "Invalid or revoked API key.")
+
+SESSION_HEADER = "x-metabase-session"
+API_KEY_HEADER = "x-api-key"
+
+
+@dataclass(frozen=True)
+class AuthPolicy:
+    """What the model and settings say about authentication, read at each request."""
+
+    jwt: JwtConfig
+    session_ttl: _dt.timedelta
+    provisioning: ProvisioningSpec
+
+
+class Authenticator:
+    def __init__(
+        self, engine: Engine, policy: Callable[[], AuthPolicy], limiter: FailureLimiter
+    ) -> None:
+        self.engine = engine
+        self.policy = policy
+        self.limiter = limiter
+
+    # -- requests --------------------------------------------------------------------------
+    def authenticate(self, headers: Mapping[str, str], client: str) -> Principal:
+        """The caller of a request; headers are matched case-insensitively."""
+        lowered = {k.lower(): v for k, v in headers.items()}
+        session = lowered.get(SESSION_HEADER, "").strip()
+        api_key = lowered.get(API_KEY_HEADER, "").strip()
+        authorization = lowered.get("authorization", "").strip()
+        if not (session or api_key or authorization):
+            raise MISSING
+        self._check_limit(client)
+        failure: AuthenticationError | None = None
+        if session:
+            principal = self._from_session(session)
+            if principal is not None:
+                return principal
+            failure = INVALID_SESSION
+        if api_key:
+            principal = self._from_api_key(api_key)
+            if principal is not None:
+                return principal
+            failure = failure or INVALID_API_KEY
+        if authorization:
+            try:
+                return self._from_bearer(authorization)
+            except AuthenticationError as exc:
+                failure = exc
+        assert failure is not None
+        self._failed(client, failure)
+        raise failure
+
+    def _check_limit(self, client: str) -> None:
+        retry = self.limiter.retry_after(client)
+        if retry is not None:
+            raise RateLimitedError(retry)
+
+    def _failed(self, client: str, failure: AuthenticationError) -> None:
+        if failure.code != "jwt_not_configured":
+            self.limiter.record_failure(client)
+
+    def _from_session(self, token: str) -> Principal | None:
+        found = resolve_session(self.engine, token)
+        if found is None:
+            return None
+        identity = load_identity(self.engine, user_id=found[0])
+        return _principal(identity, found[1], "session") if identity else None
+
+    def _from_api_key(self, key: str) -> Principal | None:
+        user_id = resolve_api_key(self.engine, key)
+        if user_id is None:
+            return None
+        identity = load_identity(self.engine, user_id=user_id)
+        return _principal(identity, None, "api_key") if identity else None
+
+    def _from_bearer(self, authorization: str) -> Principal:
+        scheme, _, token = authorization.partition(" ")
+        if scheme.lower() != "bearer":
+            raise INVALID_FORMAT
+        policy = self.policy()
+        claims = verify_jwt(token.strip(), policy.jwt)
+        identity = load_identity(self.engine, email=claims[policy.jwt.email_claim])
+        if identity is None:
+            raise INVALID_JWT  # unknown and deactivated users look like bad signatures
+        return _principal(identity, parse_scopes(claims.get("scope")), "jwt")
+
+    # -- the session exchange --------------------------------------------------------------
+    def exchange(self, token: str, client: str) -> SessionGrant:
+        """``POST /auth/sso``: a session for a valid JWT, provisioning users when enabled."""
+        self._check_limit(client)
+        policy = self.policy()
+        try:
+            claims = verify_jwt(token, policy.jwt)
+            identity = self._provisioned(claims, policy)
+        except AuthenticationError as exc:
+            self._failed(client, exc)
+            raise
+        return create_session(
+            self.engine, identity.user_id, parse_scopes(claims.get("scope")), policy.session_ttl
+        )
+
+    def _provisioned(self, claims: dict[str, Any], policy: AuthPolicy) -> Identity:
+        email = str(claims[policy.jwt.email_claim]).strip()
+        identity = load_identity(self.engine, email=email)
+        provisioning = policy.provisioning
+        if not provisioning.enabled:
+            if identity is None:
+                raise INVALID_JWT
+            return identity
+        groups = _mapped_groups(claims.get("groups"), provisioning)
+        if identity is None:
+            if user_exists(self.engine, email):
+                raise INVALID_JWT  # a deactivated user is never revived by a token
+            provision_user(
+                self.engine,
+                email,
+                _text(claims.get("first_name")),
+                _text(claims.get("last_name")),
+                groups,
+            )
+        elif identity.source == "provisioned":
+            sync_provisioned_groups(self.engine, identity.user_id, groups)
+        fresh = load_identity(self.engine, email=email)
+        if fresh is None:
+            raise INVALID_JWT
+        return fresh
+
+
+def _principal(identity: Identity, scopes: frozenset[str] | None, method: str) -> Principal:
+    return Principal(
+        user_id=identity.user_id,
+        email=identity.email,
+        groups=identity.groups,
+        attributes=dict(identity.attributes),
+        scopes=scopes,
+        method=method,
+    )
+
+
+def _text(value: object) -> str | None:
+    return value.strip()[:255] or None if isinstance(value, str) else None
+
+
+def _mapped_groups(claim: object, provisioning: ProvisioningSpec) -> list[str]:
+    """Sextant groups for the ``groups`` claim, only through the mapping (others ignored)."""
+    if not isinstance(claim, list | tuple):
+        return []
+    out: list[str] = []
+    for name in (str(c) for c in claim):
+        out += provisioning.group_mapping.get(name, ())
+    return sorted(set(out))
