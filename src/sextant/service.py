@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import datetime as _dt
 import logging
+import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import Engine
 
@@ -15,6 +17,8 @@ from sextant.auth.authenticator import Authenticator, AuthPolicy
 from sextant.auth.bearer import JwtConfig
 from sextant.auth.limiter import FailureLimiter, MemoryFailureLimiter
 from sextant.auth.principal import Principal
+from sextant.entities.discovery import Discovery, MetricFlags, TableFlags
+from sextant.entities.values import FingerprintCache
 from sextant.errors import ConfigurationError, ModelInvalidError, ScopeError, WarehouseError
 from sextant.model.catalog import Catalog, TableInfo
 from sextant.model.issues import Issue
@@ -33,10 +37,12 @@ from sextant.store.credentials import (
 )
 from sextant.store.db import migrate, open_engine
 from sextant.store.fingerprints import save_fingerprints, sync_targets
+from sextant.store.snapshot import Snapshot, load_snapshot
 from sextant.warehouse.connection import connect
 from sextant.warehouse.engines import profile
 from sextant.warehouse.fingerprint import Fingerprint, ScanCounter, fingerprint_table
 from sextant.warehouse.introspect import introspect
+from sextant.warehouse.pool import Warehouses
 
 __all__ = ["CheckResult", "Sextant", "SyncReport"]
 
@@ -93,10 +99,37 @@ class Sextant:
             ),
         )
         self._jwt_config: JwtConfig | None = None
+        self._model_file: Path | None = None
+        self._snapshot: Snapshot | None = None
+        self._snapshot_lock = threading.Lock()
+        self.fingerprint_cache = FingerprintCache()
+        self.warehouses = Warehouses(self._warehouse_urls, lambda: self._model_dir())
 
     def close(self) -> None:
-        """Release the application database's connections."""
+        """Release the application database's and the warehouses' connections."""
+        self.warehouses.close()
         self.engine.dispose()
+
+    def _warehouse_urls(self) -> dict[str, str]:
+        if self.model is None:
+            raise ConfigurationError("no model has been applied")
+        return {db.name: db.url for db in self.model.databases}
+
+    def _model_dir(self) -> Path | None:
+        return self._model_file.parent if self._model_file else None
+
+    def snapshot(self) -> Snapshot:
+        """What the app database knows, loaded once per apply."""
+        with self._snapshot_lock:
+            if self._snapshot is None:
+                self._snapshot = load_snapshot(self.engine)
+            return self._snapshot
+
+    def _model_changed(self) -> None:
+        with self._snapshot_lock:
+            self._snapshot = None
+        self.fingerprint_cache.clear()
+        self._jwt_config = None
 
     # -- the model -------------------------------------------------------------------------
     def model_path(self, path: Path | None = None) -> Path:
@@ -130,8 +163,11 @@ class Sextant:
         if checked.issues or checked.model is None:
             raise ModelInvalidError(list(checked.issues), checked.loaded.source)
         result = apply_model(self.engine, checked.model, checked.catalog, checked.loaded.source)
+        if self.model is not None and self.model.databases != checked.model.databases:
+            self.warehouses.close()
         self.model = checked.model
-        self._jwt_config = None
+        self._model_file = self.model_path(path)
+        self._model_changed()
         log.info("applied %s: %s", checked.loaded.source, result.counts)
         return result
 
@@ -142,33 +178,25 @@ class Sextant:
         started = time.perf_counter()
         model_file = self.model_path(path)
         report = SyncReport(apply=self.apply(model_file))
-        model = load_model_file(model_file, self.settings.env).model
-        assert model is not None  # apply succeeded, so the model loads
-        urls = {db.name: db.url for db in model.databases}
         targets = sync_targets(self.engine)
         fingerprint_started = time.perf_counter()
         counter = ScanCounter()
-        connections = {}
         for index, ((db_name, table_name, schema), columns) in enumerate(targets.items()):
             label = f"{db_name}.{table_name}"
             if progress is not None:
                 progress(label, index, len(targets))
-            if db_name not in connections:
-                connections[db_name] = connect(urls[db_name], model_file.parent)
-            con = connections[db_name]
-            table = con.table(table_name, database=schema)
-            prints = fingerprint_table(
-                table,
-                [(c.name, c.base_type) for c in columns],
-                threshold=self.settings.value_list_threshold,
-                counter=counter,
-                label=label,
-            )
+            with self.warehouses.connection(db_name) as con:
+                prints = fingerprint_table(
+                    con.table(table_name, database=schema),
+                    [(c.name, c.base_type) for c in columns],
+                    threshold=self.settings.value_list_threshold,
+                    counter=counter,
+                    label=label,
+                )
             by_id: dict[int, Fingerprint] = {c.field_id: prints[c.name] for c in columns}
             save_fingerprints(self.engine, by_id)
             report.columns += len(columns)
-        for con in connections.values():
-            con.disconnect()
+        self._model_changed()
         report.tables = len(targets)
         report.scans = counter.scans
         report.by_table = dict(counter.by_table)
@@ -230,3 +258,28 @@ class Sextant:
     def ping(self, principal: Principal) -> dict[str, str]:
         del principal  # any authenticated caller may ping
         return {"message": "pong"}
+
+    def discovery(self) -> Discovery:
+        return Discovery(
+            self.snapshot(),
+            self.engine,
+            self.warehouses.connection,
+            self.fingerprint_cache,
+            self.settings.value_list_threshold,
+        )
+
+    def table_detail(
+        self, principal: Principal, table_id: int, flags: TableFlags
+    ) -> dict[str, Any]:
+        return self.discovery().table_detail(principal, table_id, flags)
+
+    def metric_detail(
+        self, principal: Principal, metric_id: int, flags: MetricFlags
+    ) -> dict[str, Any]:
+        return self.discovery().metric_detail(principal, metric_id, flags)
+
+    def field_values(
+        self, principal: Principal, kind: str, entity_id: int, field_id: str, limit: int
+    ) -> dict[str, Any]:
+        prefix = {"table": "t", "metric": "c"}[kind]
+        return self.discovery().field_values(principal, prefix, entity_id, field_id, limit)

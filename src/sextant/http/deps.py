@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 
 from fastapi import Request
 
@@ -21,10 +21,13 @@ def client_address(request: Request) -> str:
     return request.client.host if request.client is not None else "unknown"
 
 
-def principal(scope: str | None = None) -> Callable[[Request], Awaitable[Principal]]:
-    """A dependency resolving the caller of a request, requiring ``scope`` when given."""
+def principal(scope: str | None = None) -> Callable[[Request], Principal]:
+    """A dependency resolving the caller of a request, requiring ``scope`` when given.
 
-    async def dependency(request: Request) -> Principal:
+    Synchronous on purpose: it reads the app database, so FastAPI runs it in a thread.
+    """
+
+    def dependency(request: Request) -> Principal:
         return get_service(request).authenticate(request.headers, client_address(request), scope)
 
     return dependency

@@ -1,0 +1,1 @@
+"""Discovery: table and metric details and field values, as the caller may see them."""

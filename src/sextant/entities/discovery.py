@@ -1,0 +1,249 @@
+"""Table details, metric details and field values for one caller (spec §1-§4, §7)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from typing import Any
+
+import ibis.expr.types as ir
+from ibis.backends import BaseBackend
+from sqlalchemy import Engine
+
+from sextant.auth.principal import Principal
+from sextant.entities.shapes import compact, field_object, named_object, table_summary
+from sextant.entities.values import FingerprintCache, fingerprints_for
+from sextant.errors import ForbiddenError, NotFoundError
+from sextant.permissions.decide import TableAccess, metric_access, table_access
+from sextant.query.fields import Column, column_list, field_id, parse_field_id, visible_columns
+from sextant.query.rows import bound_sandboxes, restricted
+from sextant.store.snapshot import MetricRow, Snapshot, TableRow
+from sextant.warehouse.fingerprint import Fingerprint, fingerprint_table
+
+__all__ = ["Discovery", "MetricFlags", "TableFlags"]
+
+Connection = Callable[[str], AbstractContextManager[BaseBackend]]
+
+
+@dataclass(frozen=True)
+class TableFlags:
+    fields: bool = True
+    field_values: bool = False
+    related_tables: bool = True
+    metrics: bool = True
+    measures: bool = False
+    segments: bool = False
+
+
+@dataclass(frozen=True)
+class MetricFlags:
+    default_temporal_breakout: bool = True
+    field_values: bool = False
+    queryable_dimensions: bool = True
+    segments: bool = False
+
+
+class Discovery:
+    """Everything here is computed for one principal over one snapshot."""
+
+    def __init__(
+        self,
+        snapshot: Snapshot,
+        engine: Engine,
+        connection: Connection,
+        cache: FingerprintCache,
+        threshold: int,
+    ) -> None:
+        self.snapshot = snapshot
+        self.engine = engine
+        self.connection = connection
+        self.cache = cache
+        self.threshold = threshold
+
+    # -- access ----------------------------------------------------------------------------
+    def access(self, principal: Principal) -> Callable[[int], TableAccess]:
+        memo: dict[int, TableAccess] = {}
+
+        def decide(table_id: int) -> TableAccess:
+            if table_id not in memo:
+                memo[table_id] = table_access(principal, self.snapshot, table_id)
+            return memo[table_id]
+
+        return decide
+
+    def usable_table(self, principal: Principal, table_id: int) -> TableRow:
+        table = self.snapshot.tables.get(table_id)
+        if table is None:
+            raise NotFoundError()
+        if not table_access(principal, self.snapshot, table_id).allowed:
+            raise ForbiddenError()
+        return table
+
+    def usable_metric(self, principal: Principal, metric_id: int) -> MetricRow:
+        metric = self.snapshot.metrics.get(metric_id)
+        if metric is None:
+            raise NotFoundError()
+        if not metric_access(principal, self.snapshot, metric).allowed:
+            raise ForbiddenError()
+        return metric
+
+    def columns(self, principal: Principal, table: TableRow) -> list[Column]:
+        return column_list(self.snapshot, table, self.access(principal))
+
+    # -- values ----------------------------------------------------------------------------
+    def fingerprints(self, principal: Principal, table: TableRow) -> dict[str, Fingerprint]:
+        """Fingerprints of the table's visible columns, over the rows the caller may read."""
+        access = table_access(principal, self.snapshot, table.id)
+        names = [f.name for f in visible_columns(table, access)]
+        database = self.snapshot.databases[table.database_id]
+        sandbox_key = (
+            (bound_sandboxes(access, principal), self.snapshot.version)
+            if access.sandboxed
+            else None
+        )
+
+        def compute(columns: list[tuple[str, str]]) -> dict[str, Fingerprint]:
+            with self.connection(database.name) as con:
+
+                def open_table(t: TableRow) -> ir.Table:
+                    return con.table(t.name, database=t.schema)
+
+                rows = restricted(table, access, principal, self.snapshot, open_table)
+                return fingerprint_table(rows, columns, threshold=self.threshold)
+
+        return fingerprints_for(
+            engine=self.engine,
+            cache=self.cache,
+            table=table,
+            names=names,
+            compute=compute,
+            sandbox_key=sandbox_key,
+        )
+
+    def field_values(
+        self, principal: Principal, prefix: str, entity_id: int, raw_field_id: str, limit: int
+    ) -> dict[str, Any]:
+        table = (
+            self.usable_table(principal, entity_id)
+            if prefix == "t"
+            else self.snapshot.tables[self.usable_metric(principal, entity_id).table_id]
+        )
+        column = parse_field_id(raw_field_id, prefix, entity_id, self.columns(principal, table))
+        fingerprint = self.fingerprints(principal, column.table).get(column.field.name)
+        body: dict[str, Any] = {"field_id": raw_field_id, "statistics": {}}
+        if fingerprint is not None:
+            body["statistics"] = fingerprint.statistics
+            if fingerprint.values is not None:
+                body["values"] = fingerprint.values[:limit]
+        return body
+
+    def _value_lists(
+        self, principal: Principal, columns: list[Column]
+    ) -> dict[tuple[int, str], list[Any]]:
+        out: dict[tuple[int, str], list[Any]] = {}
+        for table in {c.table.id: c.table for c in columns}.values():
+            for name, fp in self.fingerprints(principal, table).items():
+                if fp.values is not None:
+                    out[(table.id, name)] = fp.values
+        return out
+
+    def _fields(
+        self, principal: Principal, prefix: str, entity_id: int, columns: list[Column], values: bool
+    ) -> list[dict[str, Any]]:
+        lists = self._value_lists(principal, columns) if values else {}
+        return [
+            field_object(prefix, entity_id, c, lists.get((c.table.id, c.field.name)))
+            for c in columns
+        ]
+
+    # -- details ---------------------------------------------------------------------------
+    def table_detail(
+        self, principal: Principal, table_id: int, flags: TableFlags
+    ) -> dict[str, Any]:
+        table = self.usable_table(principal, table_id)
+        database = self.snapshot.databases[table.database_id]
+        columns = self.columns(principal, table)
+        own = [c for c in columns if c.via is None]
+        detail = table_summary(table, database)
+        detail["fields"] = (
+            self._fields(principal, "t", table.id, own, flags.field_values) if flags.fields else []
+        )
+        if flags.related_tables:
+            detail["related_tables"] = self._related(principal, table, columns, flags)
+        if flags.metrics:
+            detail["metrics"] = [
+                compact(
+                    {
+                        "id": m.id,
+                        "type": "metric",
+                        "name": m.name,
+                        "description": m.description,
+                        "default_time_dimension_field_id": self._default_time(principal, m),
+                    }
+                )
+                for m in self.snapshot.metrics_by_table.get(table.id, ())
+                if metric_access(principal, self.snapshot, m).allowed
+            ]
+        if flags.measures:
+            detail["measures"] = self._named(self.snapshot.measures, table.id)
+        if flags.segments:
+            detail["segments"] = self._named(self.snapshot.segments, table.id)
+        return compact(detail, frozenset({"fields"}))
+
+    def _related(
+        self, principal: Principal, table: TableRow, columns: list[Column], flags: TableFlags
+    ) -> list[dict[str, Any]]:
+        blocks: dict[int, list[Column]] = {}
+        for column in columns:
+            if column.via is not None:
+                blocks.setdefault(column.via.id, []).append(column)
+        related = []
+        for block in blocks.values():
+            target = block[0].table
+            summary = table_summary(target, self.snapshot.databases[target.database_id])
+            if flags.fields:
+                summary["fields"] = self._fields(
+                    principal, "t", table.id, block, flags.field_values
+                )
+            assert block[0].via is not None
+            summary["related_by"] = block[0].via.name
+            related.append(compact(summary))
+        return related
+
+    def _named(self, rows: dict[int, Any], table_id: int) -> list[dict[str, Any]]:
+        chosen = sorted((r for r in rows.values() if r.table_id == table_id), key=lambda r: r.id)
+        return [named_object(r) for r in chosen]
+
+    def _default_time(self, principal: Principal, metric: MetricRow) -> str | None:
+        if metric.default_time_field_id is None:
+            return None
+        table = self.snapshot.tables[metric.table_id]
+        for column in self.columns(principal, table):
+            if column.via is None and column.field.id == metric.default_time_field_id:
+                return field_id("c", metric.id, column.index)
+        return None
+
+    def metric_detail(
+        self, principal: Principal, metric_id: int, flags: MetricFlags
+    ) -> dict[str, Any]:
+        metric = self.usable_metric(principal, metric_id)
+        table = self.snapshot.tables[metric.table_id]
+        detail: dict[str, Any] = {
+            "type": "metric",
+            "id": metric.id,
+            "name": metric.name,
+            "description": metric.description,
+        }
+        if flags.default_temporal_breakout:
+            detail["default_time_dimension_field_id"] = self._default_time(principal, metric)
+        detail["verified"] = metric.verified
+        if flags.queryable_dimensions:
+            columns = self.columns(principal, table)
+            detail["queryable_dimensions"] = self._fields(
+                principal, "c", metric.id, columns, flags.field_values
+            )
+        if flags.segments:
+            detail["segments"] = self._named(self.snapshot.segments, table.id)
+        keep = frozenset({"verified", "default_time_dimension_field_id", "segments"})
+        return compact(detail, keep)

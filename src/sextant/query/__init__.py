@@ -1,0 +1,1 @@
+"""Structured queries: resolve field ids, plan with sandboxes, compile with Ibis, execute."""

@@ -1,0 +1,77 @@
+"""Field ids (spec §2): the column list of a table as one caller sees it, and parsing ids.
+
+The column list is the table's own visible columns by position (ties by lower-cased name),
+then, for each foreign key among them, the visible columns of the table it points to (one
+hop, no self-reference, only tables the caller may use). Discovery and queries both resolve
+ids here, so an id means the same column everywhere.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from sextant.errors import InvalidRequestError, NotFoundError
+from sextant.permissions.decide import TableAccess
+from sextant.store.snapshot import FieldRow, Snapshot, TableRow
+
+__all__ = ["Column", "column_list", "field_id", "parse_field_id", "visible_columns"]
+
+FIELD_ID = re.compile(r"^([tc])(\d+)-(\d+)$")
+
+
+@dataclass(frozen=True)
+class Column:
+    index: int
+    field: FieldRow
+    table: TableRow  # the table that holds the column
+    via: FieldRow | None = None  # the base table's foreign key, for related columns
+
+
+def visible_columns(table: TableRow, access: TableAccess) -> list[FieldRow]:
+    """Own columns an agent may see: not hidden, not sensitive, not hidden by a sandbox."""
+    return sorted(
+        (f for f in table.fields if f.visible and f.name not in access.hidden_columns),
+        key=lambda f: (f.position, f.name.lower()),
+    )
+
+
+def column_list(
+    snapshot: Snapshot, table: TableRow, access: Callable[[int], TableAccess]
+) -> list[Column]:
+    own = visible_columns(table, access(table.id))
+    out = [Column(i, f, table) for i, f in enumerate(own)]
+    for fk in own:
+        if fk.fk_target_field_id is None:
+            continue
+        target_field = snapshot.fields.get(fk.fk_target_field_id)
+        if target_field is None or target_field.table_id == table.id:
+            continue  # unknown target or a self-reference
+        target = snapshot.tables[target_field.table_id]
+        target_access = access(target.id)
+        if not target_access.allowed:
+            continue
+        for f in visible_columns(target, target_access):
+            out.append(Column(len(out), f, target, fk))
+    return out
+
+
+def field_id(prefix: str, entity_id: int, index: int) -> str:
+    return f"{prefix}{entity_id}-{index}"
+
+
+def parse_field_id(value: object, prefix: str, entity_id: int, columns: list[Column]) -> Column:
+    """The column an id names, with the spec's three errors in the spec's order."""
+    text = value if isinstance(value, str) else repr(value)
+    match = FIELD_ID.match(text) if isinstance(value, str) else None
+    if match is None:
+        raise InvalidRequestError(f"Invalid field_id format: {text}")
+    if match.group(1) != prefix or int(match.group(2)) != entity_id:
+        raise InvalidRequestError(
+            f"field {text} does not match expected prefix {prefix}{entity_id}-"
+        )
+    index = int(match.group(3))
+    if index >= len(columns):
+        raise NotFoundError(f"field {text} not found - no column at index {index}")
+    return columns[index]

@@ -1,0 +1,173 @@
+"""Compiling one filter of the Agent API grammar to an Ibis boolean expression.
+
+Shared by segments, metric filters, sandboxes and query filters, so that an operation means
+the same everywhere. Semantics (spec §6):
+- several ``values`` mean any-of; for negative operations, none-of;
+- negative operations (not-equals, string-not-contains, *-not-equals) keep NULL rows;
+- string matching other than equality is case-insensitive;
+- a date-only value against a datetime column compares whole days.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import functools
+import operator
+from collections.abc import Sequence
+from typing import Any
+
+import ibis
+import ibis.expr.types as ir
+
+from sextant.model.operations import EXTRACTION_RANGES, OPERATIONS
+from sextant.query.temporal import EXTRACTIONS, TRUNCATIONS, extract, parse_temporal, truncate
+
+__all__ = ["TEMPORAL", "coerce_values", "compile_filter", "kind_of"]
+
+TEMPORAL = frozenset({"type/Date", "type/DateTime", "type/Time"})
+_NUMERIC = frozenset({"type/Integer", "type/BigInteger", "type/Float", "type/Decimal"})
+_COMPARE = {
+    "greater-than": operator.gt,
+    "greater-than-or-equal": operator.ge,
+    "less-than": operator.lt,
+    "less-than-or-equal": operator.le,
+}
+_STRING_TESTS = {
+    "string-contains": lambda c, v: c.contains(v),
+    "string-not-contains": lambda c, v: c.contains(v),
+    "string-starts-with": lambda c, v: c.startswith(v),
+    "string-ends-with": lambda c, v: c.endswith(v),
+}
+
+
+def kind_of(base_type: str) -> str:
+    """The operation family a column belongs to: number, string, boolean, temporal, other."""
+    if base_type in _NUMERIC:
+        return "number"
+    if base_type in TEMPORAL:
+        return "temporal"
+    if base_type == "type/Boolean":
+        return "boolean"
+    if base_type in {"type/Text", "type/UUID"}:
+        return "string"
+    return "other"
+
+
+def _number(value: object) -> int | float:
+    if isinstance(value, bool):
+        raise ValueError("expected a number")
+    if isinstance(value, int | float):
+        return value
+    if isinstance(value, str):
+        try:
+            return int(value)
+        except ValueError:
+            try:
+                return float(value)
+            except ValueError:
+                pass
+    raise ValueError("expected a number")
+
+
+def _boolean(value: object) -> bool:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.lower() in {"true", "false"}:
+        return value.lower() == "true"
+    raise ValueError("expected a boolean")
+
+
+def _string(value: object) -> str:
+    if isinstance(value, str):
+        return value
+    raise ValueError("expected a string")
+
+
+def coerce_values(
+    base_type: str, operation: str, bucket: str | None, values: Sequence[object]
+) -> list[Any]:
+    """Values typed for the column and operation; ValueError says what was expected."""
+    op = OPERATIONS[operation]
+    if op.extraction is not None or (bucket is not None and bucket not in TRUNCATIONS):
+        part = op.extraction or bucket or ""
+        out = []
+        for value in values:
+            number = _number(value)
+            if not isinstance(number, int) and not float(number).is_integer():
+                raise ValueError("expected an integer")
+            whole = int(number)
+            bounds = EXTRACTION_RANGES.get(part)
+            if bounds is not None and not bounds[0] <= whole <= bounds[1]:
+                raise ValueError(f"{part} must be between {bounds[0]} and {bounds[1]}")
+            out.append(whole)
+        return out
+    kind = kind_of(base_type)
+    if kind == "number":
+        return [_number(v) for v in values]
+    if kind == "boolean":
+        return [_boolean(v) for v in values]
+    if kind == "temporal":
+        return [parse_temporal(v, base_type) for v in values]
+    return [_string(v) for v in values]
+
+
+def _any(parts: list[ir.BooleanValue]) -> ir.BooleanValue:
+    return functools.reduce(operator.or_, parts)
+
+
+def _temporal_side(column: Any, base_type: str, value: Any, bucket: str | None) -> tuple[Any, Any]:
+    """Column and literal, brought to the same unit."""
+    if bucket in TRUNCATIONS:
+        from sextant.query.temporal import truncate_value
+
+        return truncate(column, bucket), truncate_value(value, bucket)
+    if base_type == "type/DateTime" and type(value) is _dt.date:
+        return column.date(), value
+    return column, value
+
+
+def compile_filter(
+    column: Any, base_type: str, operation: str, values: Sequence[Any], bucket: str | None = None
+) -> ir.BooleanValue:
+    """``column`` (an Ibis column) filtered by ``operation`` over already-coerced ``values``."""
+    op = OPERATIONS[operation]
+    if operation == "is-null":
+        return column.isnull()
+    if operation == "is-not-null":
+        return column.notnull()
+    if operation == "string-is-empty":
+        return column.isnull() | (column == "")
+    if operation == "string-is-not-empty":
+        return column.notnull() & (column != "")
+    if operation == "is-true":
+        return column == ibis.literal(True)
+    if operation == "is-false":
+        return column == ibis.literal(False)
+    negative = operation.endswith("not-equals") or operation == "string-not-contains"
+    if op.extraction is not None:
+        part = extract(column, op.extraction)
+        matched = part.isin(list(values))
+    elif bucket is not None and bucket in EXTRACTIONS:
+        part = extract(column, bucket)
+        matched = (
+            _any([part == v for v in values])
+            if operation in ("equals", "not-equals")
+            else (_any([_COMPARE[operation](part, v) for v in values]))
+        )
+    elif operation in _STRING_TESTS:
+        lowered = column.lower()
+        matched = _any([_STRING_TESTS[operation](lowered, str(v).lower()) for v in values])
+    elif base_type in TEMPORAL:
+        parts = []
+        for value in values:
+            side, literal = _temporal_side(column, base_type, value, bucket)
+            compare = _COMPARE.get(operation, operator.eq)
+            parts.append(compare(side, ibis.literal(literal)))
+        matched = _any(parts)
+    elif operation in _COMPARE:
+        matched = _COMPARE[operation](column, values[0])
+    else:
+        matched = column.isin(list(values))
+    if negative:
+        return column.isnull() | ~matched
+    return matched

@@ -1,0 +1,93 @@
+"""Reading a base table as a caller may: the sandbox's row filter ANDed into every read."""
+
+from __future__ import annotations
+
+import functools
+import logging
+import operator
+from collections.abc import Callable
+
+import ibis
+import ibis.expr.types as ir
+
+from sextant.auth.principal import Principal
+from sextant.permissions.decide import TableAccess
+from sextant.permissions.sandbox import BoundFilter, bind_sandbox
+from sextant.query.filters import coerce_values, compile_filter
+from sextant.store.snapshot import Snapshot, TableRow
+
+__all__ = ["OpenTable", "bound_sandboxes", "restricted", "sandbox_predicate"]
+
+log = logging.getLogger("sextant.query")
+
+OpenTable = Callable[[TableRow], ir.Table]
+"""Gives the unrestricted Ibis table of a table row (on the right connection)."""
+
+
+def bound_sandboxes(access: TableAccess, principal: Principal) -> tuple[BoundFilter | None, ...]:
+    """The caller's sandboxes with attributes filled in (None: that sandbox shows no rows)."""
+    return tuple(bind_sandbox(sb.definition, principal.attributes) for sb in access.sandboxes)
+
+
+def _condition(
+    expr: ir.Table, table: TableRow, bound: BoundFilter, snapshot: Snapshot, open_table: OpenTable
+) -> ir.BooleanValue:
+    if bound.via is None:
+        column = table.field(bound.column)
+        if column is None:
+            raise LookupError(f"{table.name}.{bound.column}")
+        values = coerce_values(column.base_type, bound.operation, bound.bucket, bound.values)
+        return compile_filter(
+            expr[column.name], column.base_type, bound.operation, values, bound.bucket
+        )
+    fk = table.field(bound.via)
+    if fk is None or fk.fk_target_field_id is None:
+        raise LookupError(f"{table.name}.{bound.via} is not a foreign key")
+    key = snapshot.fields[fk.fk_target_field_id]
+    target = snapshot.tables[key.table_id]
+    target_expr = open_table(target)
+    column = target.field(bound.column)
+    if column is None:
+        raise LookupError(f"{target.name}.{bound.column}")
+    values = coerce_values(column.base_type, bound.operation, bound.bucket, bound.values)
+    inner = compile_filter(
+        target_expr[column.name], column.base_type, bound.operation, values, bound.bucket
+    )
+    return expr[fk.name].isin(target_expr.filter(inner).select(key.name)[key.name])
+
+
+def sandbox_predicate(
+    expr: ir.Table,
+    table: TableRow,
+    access: TableAccess,
+    principal: Principal,
+    snapshot: Snapshot,
+    open_table: OpenTable,
+) -> ir.BooleanValue | None:
+    """The row filter for ``table`` (None: every row); sandboxes combine with OR."""
+    if not access.sandboxed:
+        return None
+    parts: list[ir.BooleanValue] = []
+    for bound in bound_sandboxes(access, principal):
+        if bound is None:
+            continue  # a missing attribute lets nothing through
+        try:
+            parts.append(_condition(expr, table, bound, snapshot, open_table))
+        except (LookupError, ValueError) as exc:  # a sandbox that cannot apply denies
+            log.warning("sandbox on %s cannot apply (%s); it shows no rows", table.name, exc)
+    if not parts:
+        return ibis.literal(False)
+    return functools.reduce(operator.or_, parts)
+
+
+def restricted(
+    table: TableRow,
+    access: TableAccess,
+    principal: Principal,
+    snapshot: Snapshot,
+    open_table: OpenTable,
+) -> ir.Table:
+    """The rows of ``table`` the caller may read."""
+    expr = open_table(table)
+    predicate = sandbox_predicate(expr, table, access, principal, snapshot, open_table)
+    return expr if predicate is None else expr.filter(predicate)

@@ -1,0 +1,91 @@
+"""Time units as data: truncation and extraction, in Ibis and for Python values alike."""
+
+from __future__ import annotations
+
+import datetime as _dt
+from collections.abc import Callable
+from typing import Any
+
+import ibis.expr.types as ir
+
+__all__ = [
+    "EXTRACTIONS",
+    "TRUNCATIONS",
+    "extract",
+    "parse_temporal",
+    "truncate",
+    "truncate_value",
+]
+
+TRUNCATIONS: dict[str, str] = {
+    "minute": "m",
+    "hour": "h",
+    "day": "D",
+    "week": "W",  # ISO weeks: Monday
+    "month": "M",
+    "quarter": "Q",
+    "year": "Y",
+}
+
+EXTRACTIONS: dict[str, Callable[[Any], ir.IntegerValue]] = {
+    "day-of-week": lambda c: c.day_of_week.index() + 1,  # ISO: 1 = Monday ... 7 = Sunday
+    "day-of-month": lambda c: c.day(),
+    "day-of-year": lambda c: c.day_of_year(),
+    "week-of-year": lambda c: c.week_of_year(),
+    "month-of-year": lambda c: c.month(),
+    "quarter-of-year": lambda c: c.quarter(),
+    "hour-of-day": lambda c: c.hour(),
+    "minute-of-hour": lambda c: c.minute(),
+    "second-of-minute": lambda c: c.second(),
+    # the short names used by the *-equals filter operations
+    "year": lambda c: c.year(),
+    "quarter": lambda c: c.quarter(),
+    "month": lambda c: c.month(),
+    "hour": lambda c: c.hour(),
+    "minute": lambda c: c.minute(),
+    "second": lambda c: c.second(),
+}
+
+
+def truncate(column: Any, unit: str) -> Any:
+    return column.truncate(TRUNCATIONS[unit])
+
+
+def extract(column: Any, unit: str) -> ir.IntegerValue:
+    return EXTRACTIONS[unit](column)
+
+
+def parse_temporal(value: object, base_type: str) -> _dt.date | _dt.datetime | _dt.time:
+    """An ISO date, datetime or time for a column of ``base_type``; ValueError otherwise."""
+    if not isinstance(value, str):
+        raise ValueError("expected an ISO-8601 date or datetime string")
+    text = value.strip().replace("Z", "+00:00")
+    if base_type == "type/Time":
+        return _dt.time.fromisoformat(text)
+    if len(text) == 10:
+        return _dt.date.fromisoformat(text)
+    parsed = _dt.datetime.fromisoformat(text)
+    if parsed.tzinfo is not None:
+        parsed = parsed.astimezone(_dt.UTC).replace(tzinfo=None)
+    return parsed
+
+
+def truncate_value(value: _dt.date | _dt.datetime, unit: str) -> _dt.datetime:
+    """The start of the ``unit`` containing ``value``, as a naive datetime."""
+    moment = value if isinstance(value, _dt.datetime) else _dt.datetime.combine(value, _dt.time())
+    if unit == "minute":
+        return moment.replace(second=0, microsecond=0)
+    if unit == "hour":
+        return moment.replace(minute=0, second=0, microsecond=0)
+    day = moment.replace(hour=0, minute=0, second=0, microsecond=0)
+    if unit == "day":
+        return day
+    if unit == "week":
+        return day - _dt.timedelta(days=day.weekday())
+    if unit == "month":
+        return day.replace(day=1)
+    if unit == "quarter":
+        return day.replace(month=(day.month - 1) // 3 * 3 + 1, day=1)
+    if unit == "year":
+        return day.replace(month=1, day=1)
+    raise ValueError(f"unknown unit {unit!r}")
