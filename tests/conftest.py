@@ -133,3 +133,17 @@ def live_server(demo_service: Sextant) -> Iterator[str]:
     yield f"http://127.0.0.1:{port}"
     server.should_exit = True
     thread.join(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def shared_service(
+    demo_template: DemoFiles, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Sextant]:
+    """One synced demo service for read-only tests (do not apply or change anything)."""
+    target = tmp_path_factory.mktemp("shared") / "demo"
+    shutil.copytree(demo_template.data_dir, target)
+    files = prepare_demo(target)
+    service = Sextant(make_settings(files.data_dir, config=files.model))
+    service.sync()
+    yield service
+    service.close()
