@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import ibis
 from sqlalchemy import Engine
 
 from sextant.auth.authenticator import Authenticator, AuthPolicy
@@ -25,6 +26,10 @@ from sextant.model.issues import Issue
 from sextant.model.loader import LoadedModel, load_model_file
 from sextant.model.types import Model, SettingsSpec
 from sextant.model.validate import engine_of, validate_model
+from sextant.query.executor import Limits, Prepared, QueryEngine
+from sextant.query.gate import QueryGate
+from sextant.query.spec import QueryRequest
+from sextant.query.token import decode_token
 from sextant.settings import Settings
 from sextant.store.apply import ApplyResult, apply_model
 from sextant.store.credentials import (
@@ -37,14 +42,18 @@ from sextant.store.credentials import (
 )
 from sextant.store.db import migrate, open_engine
 from sextant.store.fingerprints import save_fingerprints, sync_targets
+from sextant.store.secrets import server_secret
 from sextant.store.snapshot import Snapshot, load_snapshot
 from sextant.warehouse.connection import connect
 from sextant.warehouse.engines import profile
 from sextant.warehouse.fingerprint import Fingerprint, ScanCounter, fingerprint_table
 from sextant.warehouse.introspect import introspect
 from sextant.warehouse.pool import Warehouses
+from sextant.warehouse.runner import Execution
 
 __all__ = ["CheckResult", "Sextant", "SyncReport"]
+
+_DIALECTS = {"spark": "pyspark"}
 
 log = logging.getLogger("sextant")
 
@@ -102,8 +111,31 @@ class Sextant:
         self._model_file: Path | None = None
         self._snapshot: Snapshot | None = None
         self._snapshot_lock = threading.Lock()
+        self._token_secret: bytes | None = None
         self.fingerprint_cache = FingerprintCache()
         self.warehouses = Warehouses(self._warehouse_urls, lambda: self._model_dir())
+        self.queries = QueryEngine(
+            self.snapshot,
+            self.warehouses,
+            self.engine,
+            self.token_secret,
+            QueryGate(
+                settings.max_concurrent_queries,
+                settings.max_queries_per_user,
+                settings.max_queued_queries,
+            ),
+            Limits(
+                settings.query_timeout_seconds,
+                settings.raw_row_limit,
+                settings.aggregated_row_limit,
+            ),
+        )
+
+    def token_secret(self) -> bytes:
+        """The key of query tokens, shared by every process through the app database."""
+        if self._token_secret is None:
+            self._token_secret = server_secret(self.engine, "query_token")
+        return self._token_secret
 
     def close(self) -> None:
         """Release the application database's and the warehouses' connections."""
@@ -277,6 +309,23 @@ class Sextant:
         self, principal: Principal, metric_id: int, flags: MetricFlags
     ) -> dict[str, Any]:
         return self.discovery().metric_detail(principal, metric_id, flags)
+
+    def construct_query(self, principal: Principal, request: QueryRequest) -> str:
+        return self.queries.construct(principal, request)
+
+    def prepare_execution(self, principal: Principal, token: object) -> Prepared:
+        """Validate a token for the calling user and queue it (4xx errors are raised here)."""
+        return self.queries.prepare(principal, token)
+
+    def run_execution(self, prepared: Prepared, execution: Execution) -> list[str]:
+        """Run a prepared query to completion or failure; the body, in pieces."""
+        return self.queries.run(prepared, execution)
+
+    def explain(self, principal: Principal, token: object, dialect: str | None = None) -> str:
+        """The SQL a token compiles to for ``principal`` (for administrators and the CLI)."""
+        norm = decode_token(token, self.token_secret())
+        _, compiled, _, engine = self.queries.compile(principal, norm)
+        return str(ibis.to_sql(compiled.expr, dialect=dialect or _DIALECTS.get(engine, engine)))
 
     def field_values(
         self, principal: Principal, kind: str, entity_id: int, field_id: str, limit: int

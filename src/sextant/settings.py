@@ -42,6 +42,13 @@ class Settings:
     progress: bool | None = None
     auth_max_failures: int = 20
     auth_failure_window_seconds: int = 60
+    query_timeout_seconds: float = 60.0
+    raw_row_limit: int = 2000
+    aggregated_row_limit: int = 10000
+    max_concurrent_queries: int = 8
+    max_queries_per_user: int = 2
+    max_queued_queries: int = 32
+    max_request_bytes: int = 1_000_000
     env: Mapping[str, str] = field(default_factory=dict, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -49,6 +56,17 @@ class Settings:
             raise ConfigurationError("value_list_threshold must be >= 0")
         if not 0 < self.port < 65536:
             raise ConfigurationError(f"port must be between 1 and 65535, got {self.port}")
+        positive = (
+            "query_timeout_seconds",
+            "raw_row_limit",
+            "aggregated_row_limit",
+            "max_concurrent_queries",
+            "max_queries_per_user",
+            "max_request_bytes",
+        )
+        for name in positive:
+            if getattr(self, name) <= 0:
+                raise ConfigurationError(f"{name} must be positive")
 
     @property
     def resolved_app_db_url(self) -> str:
@@ -80,10 +98,28 @@ class Settings:
         return cls(env=env, **values)
 
 
+_INTEGERS = frozenset(
+    {
+        "port",
+        "value_list_threshold",
+        "auth_max_failures",
+        "auth_failure_window_seconds",
+        "raw_row_limit",
+        "aggregated_row_limit",
+        "max_concurrent_queries",
+        "max_queries_per_user",
+        "max_queued_queries",
+        "max_request_bytes",
+    }
+)
+
+
 def _convert(name: str, raw: str) -> Any:
     if name in {"data_dir", "config"}:
         return Path(raw)
-    if name in {"port", "value_list_threshold", "auth_max_failures", "auth_failure_window_seconds"}:
+    if name == "query_timeout_seconds":
+        return float(raw)
+    if name in _INTEGERS:
         return int(raw)
     if name == "progress":
         return _parse_bool(raw)

@@ -22,7 +22,7 @@ from types import MappingProxyType
 from typing import Any
 
 import duckdb
-import pyarrow as pa  # type: ignore[import-untyped]
+import pyarrow as pa
 from sqlglot import exp
 
 __all__ = ["DEFAULT_SEED", "TABLE_ROWS", "build_warehouse", "data_checksum", "row_counts"]

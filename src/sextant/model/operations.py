@@ -11,9 +11,11 @@ from enum import Enum
 
 __all__ = [
     "AGGREGATIONS",
+    "BUCKET_RANGES",
     "EXTRACTION_RANGES",
     "GRANULARITIES",
     "OPERATIONS",
+    "TRUNCATION_UNITS",
     "Arity",
     "OperationSpec",
 ]
@@ -34,7 +36,7 @@ class OperationSpec:
 
 
 _ANY = frozenset({"string", "number", "boolean", "temporal", "any"})
-_ORDERED = frozenset({"number", "temporal", "string"})
+_ORDERED = frozenset({"number", "temporal"})
 _TEXT = frozenset({"string"})
 _TEMPORAL = frozenset({"temporal"})
 
@@ -47,6 +49,22 @@ EXTRACTION_RANGES: dict[str, tuple[int, int] | None] = {
     "minute": (0, 59),
     "second": (0, 59),
 }
+"""Parts that the ``<part>-equals`` filter operations compare, with their valid ranges."""
+
+BUCKET_RANGES: dict[str, tuple[int, int]] = {
+    "day-of-week": (1, 7),
+    "day-of-month": (1, 31),
+    "day-of-year": (1, 366),
+    "week-of-year": (1, 53),
+    "month-of-year": (1, 12),
+    "quarter-of-year": (1, 4),
+    "hour-of-day": (0, 23),
+    "minute-of-hour": (0, 59),
+    "second-of-minute": (0, 59),
+}
+"""Extraction units a temporal filter's ``bucket`` accepts (besides truncation units)."""
+
+TRUNCATION_UNITS: tuple[str, ...] = ("minute", "hour", "day", "week", "month", "quarter", "year")
 
 
 def _table() -> dict[str, OperationSpec]:

@@ -19,7 +19,7 @@ from typing import Any
 import ibis
 import ibis.expr.types as ir
 
-from sextant.model.operations import EXTRACTION_RANGES, OPERATIONS
+from sextant.model.operations import BUCKET_RANGES, EXTRACTION_RANGES, OPERATIONS
 from sextant.query.temporal import EXTRACTIONS, TRUNCATIONS, extract, parse_temporal, truncate
 
 __all__ = ["TEMPORAL", "coerce_values", "compile_filter", "kind_of"]
@@ -96,7 +96,7 @@ def coerce_values(
             if not isinstance(number, int) and not float(number).is_integer():
                 raise ValueError("expected an integer")
             whole = int(number)
-            bounds = EXTRACTION_RANGES.get(part)
+            bounds = EXTRACTION_RANGES.get(part) or BUCKET_RANGES.get(part)
             if bounds is not None and not bounds[0] <= whole <= bounds[1]:
                 raise ValueError(f"{part} must be between {bounds[0]} and {bounds[1]}")
             out.append(whole)

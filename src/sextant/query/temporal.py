@@ -52,7 +52,7 @@ def truncate(column: Any, unit: str) -> Any:
 
 
 def extract(column: Any, unit: str) -> ir.IntegerValue:
-    return EXTRACTIONS[unit](column)
+    return EXTRACTIONS[unit](column).cast("int32")
 
 
 def parse_temporal(value: object, base_type: str) -> _dt.date | _dt.datetime | _dt.time:

@@ -40,6 +40,7 @@ __all__ = [
     "model_state",
     "sandboxes",
     "segments",
+    "server_settings",
     "sessions",
     "tables",
     "user_attributes",
@@ -277,4 +278,11 @@ api_keys = Table(
     Column("user_id", ForeignKey("users.id"), nullable=False),  # the key's service user
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("revoked_at", DateTime(timezone=True)),
+)
+
+server_settings = Table(
+    "server_settings",
+    metadata,
+    Column("key", String(64), primary_key=True),
+    Column("value", Text, nullable=False),
 )

@@ -40,6 +40,12 @@ class Warehouses:
                 self._connections[database] = con
             yield con
 
+    def acquire(self, database: str) -> tuple[BaseBackend, threading.Lock]:
+        """The database's connection (opened if needed) and the lock guarding it."""
+        with self.connection(database) as con:
+            pass
+        return con, self._locks[database]
+
     def close(self) -> None:
         with self._guard:
             for con in self._connections.values():

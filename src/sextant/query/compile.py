@@ -1,0 +1,214 @@
+"""From a resolved query to an Ibis expression, with every base-table read restricted.
+
+The base table and every table reached through a foreign key are read through
+:func:`sextant.query.rows.restricted`, so sandbox predicates are ANDed into each read; a
+metric's own filters always apply. Nothing here builds SQL text: Ibis compiles the expression
+for whichever engine runs it.
+"""
+
+from __future__ import annotations
+
+import functools
+import operator
+from dataclasses import dataclass
+from typing import Any
+
+import ibis
+import ibis.expr.types as ir
+
+from sextant.auth.principal import Principal
+from sextant.permissions.decide import table_access
+from sextant.query.fields import Column
+from sextant.query.filters import compile_filter
+from sextant.query.resolve import RAggregation, Resolved
+from sextant.query.rows import OpenTable, restricted
+from sextant.query.temporal import TRUNCATIONS, extract, truncate
+from sextant.store.snapshot import FieldRow, Snapshot
+from sextant.warehouse.types import base_type_of
+
+__all__ = ["Compiled", "OutputColumn", "compile_query", "unique_names"]
+
+
+@dataclass(frozen=True)
+class OutputColumn:
+    name: str
+    display_name: str
+    base_type: str = "type/*"
+
+
+@dataclass(frozen=True)
+class Compiled:
+    expr: ir.Table
+    columns: tuple[OutputColumn, ...]  # the leading columns of ``expr`` to return
+    row_cap: int  # rows returned at most
+    cap_binds: bool  # the server's cap (not the request's limit) decides the row count
+
+
+def unique_names(names: list[str]) -> list[str]:
+    """``count``, ``count`` -> ``count``, ``count_2`` (spec §6)."""
+    seen: dict[str, int] = {}
+    out = []
+    for name in names:
+        seen[name] = seen.get(name, 0) + 1
+        candidate = name if seen[name] == 1 else f"{name}_{seen[name]}"
+        while candidate in seen and candidate != name:
+            seen[name] += 1
+            candidate = f"{name}_{seen[name]}"
+        seen.setdefault(candidate, 1)
+        out.append(candidate)
+    return out
+
+
+def _used(resolved: Resolved) -> list[Column]:
+    out: list[Column] = [f.column for f in resolved.filters]
+    out += list(resolved.fields)
+    if not resolved.fields and not resolved.aggregated:
+        out += list(resolved.default_fields)
+    for agg in resolved.aggregations:
+        out += [f.column for f in agg.filters]
+        if agg.column is not None:
+            out.append(agg.column)
+    out += [g.column for g in resolved.group_by] + [o.column for o in resolved.order_by]
+    return out
+
+
+def _aggregate(agg: RAggregation, value: Any, table: ir.Table) -> ir.Scalar:
+    if agg.fn == "count":
+        return table.count() if value is None else value.count()
+    return {
+        "count-distinct": lambda v: v.nunique(),
+        "sum": lambda v: v.sum(),
+        "avg": lambda v: v.mean(),
+        "min": lambda v: v.min(),
+        "max": lambda v: v.max(),
+    }[agg.fn](value)
+
+
+def _granular(value: Any, granularity: str | None) -> Any:
+    if granularity is None:
+        return value
+    if granularity in TRUNCATIONS:
+        return truncate(value, granularity)
+    return extract(value, granularity)
+
+
+def compile_query(
+    resolved: Resolved,
+    principal: Principal,
+    snapshot: Snapshot,
+    open_table: OpenTable,
+    *,
+    raw_cap: int,
+    aggregated_cap: int,
+) -> Compiled:
+    table = resolved.table
+    base = restricted(
+        table, table_access(principal, snapshot, table.id), principal, snapshot, open_table
+    )
+    used = _used(resolved)
+    vias: dict[int, FieldRow] = {c.via.id: c.via for c in used if c.via is not None}
+    names: dict[tuple[int, int | None], str] = {}
+    for column in used:
+        if column.via is None:
+            names[(column.field.id, None)] = column.field.name
+    joined = base
+    for via in vias.values():
+        key = snapshot.fields[via.fk_target_field_id or 0]
+        target = snapshot.tables[key.table_id]
+        rows = restricted(
+            target, table_access(principal, snapshot, target.id), principal, snapshot, open_table
+        )
+        prefix = f"__r{via.id}__"
+        needed = sorted({c.field.name for c in used if c.via is not None and c.via.id == via.id})
+        right = rows.select(
+            **{prefix + "key": rows[key.name]}, **{prefix + n: rows[n] for n in needed}
+        )
+        joined = joined.left_join(right, joined[via.name] == right[prefix + "key"]).select(
+            *joined.columns, *(prefix + n for n in needed)
+        )
+        for column in used:
+            if column.via is not None and column.via.id == via.id:
+                names[(column.field.id, via.id)] = prefix + column.field.name
+
+    def value(column: Column) -> Any:
+        return joined[names[(column.field.id, column.via.id if column.via else None)]]
+
+    predicates = [
+        compile_filter(value(f.column), f.column.field.base_type, f.op, list(f.values), f.bucket)
+        for f in resolved.filters
+    ]
+    for agg in resolved.aggregations:
+        predicates += [
+            compile_filter(
+                value(f.column), f.column.field.base_type, f.op, list(f.values), f.bucket
+            )
+            for f in agg.filters
+        ]
+    filtered = joined.filter(functools.reduce(operator.and_, predicates)) if predicates else joined
+
+    if resolved.aggregated:
+        group_names = unique_names(
+            [g.name for g in resolved.group_by] + [a.name for a in resolved.aggregations]
+        )
+        g_names = group_names[: len(resolved.group_by)]
+        a_names = group_names[len(resolved.group_by) :]
+        groups = {
+            n: _granular(value(g.column), g.granularity)
+            for n, g in zip(g_names, resolved.group_by, strict=True)
+        }
+        aggs = {
+            n: _aggregate(a, value(a.column) if a.column is not None else None, filtered)
+            for n, a in zip(a_names, resolved.aggregations, strict=True)
+        }
+        expr = (
+            filtered.group_by(**groups).aggregate(**aggs) if groups else filtered.aggregate(**aggs)
+        )
+        keys: list[Any] = []
+        for n, a in zip(a_names, resolved.aggregations, strict=True):
+            if a.sort is not None:
+                keys.append(ibis.desc(n) if a.sort == "desc" else ibis.asc(n))
+        ordered = set()
+        for o in resolved.order_by:
+            n = next(
+                gn
+                for gn, g in zip(g_names, resolved.group_by, strict=True)
+                if g.column == o.column and g.granularity == o.granularity
+            )
+            keys.append(ibis.desc(n) if o.direction == "desc" else ibis.asc(n))
+            ordered.add(n)
+        keys += [ibis.asc(n) for n in g_names if n not in ordered]  # breakouts sort ascending
+        columns = [
+            OutputColumn(n, g.display_name) for n, g in zip(g_names, resolved.group_by, strict=True)
+        ]
+        columns += [
+            OutputColumn(n, a.display_name)
+            for n, a in zip(a_names, resolved.aggregations, strict=True)
+        ]
+        cap = aggregated_cap
+    else:
+        chosen = list(resolved.fields) or list(resolved.default_fields)
+        out_names = unique_names([c.field.name for c in chosen])
+        outputs = {n: value(c) for n, c in zip(out_names, chosen, strict=True)}
+        keys = []
+        for i, o in enumerate(resolved.order_by):
+            name = next((n for n, c in zip(out_names, chosen, strict=True) if c == o.column), None)
+            if name is None:  # ordered by a column not shown: carry it, then drop it
+                name = f"__order{i}"
+                outputs[name] = value(o.column)
+            keys.append(ibis.desc(name) if o.direction == "desc" else ibis.asc(name))
+        expr = filtered.select(**outputs)
+        columns = [
+            OutputColumn(n, c.field.display_name) for n, c in zip(out_names, chosen, strict=True)
+        ]
+        cap = raw_cap
+    if keys:
+        expr = expr.order_by(keys)
+    limit = resolved.limit
+    cap_binds = limit is None or limit > cap
+    row_cap = cap if cap_binds else int(limit or cap)
+    expr = expr.limit(row_cap + 1 if cap_binds else row_cap)
+    schema = expr.schema()
+    typed = tuple(
+        OutputColumn(c.name, c.display_name, base_type_of(schema[c.name])) for c in columns
+    )
+    return Compiled(expr, typed, row_cap, cap_binds)

@@ -1,0 +1,161 @@
+"""Construct and execute: tokens in, rows out, as the calling user, stoppable and audited."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import ibis.expr.types as ir
+from sqlalchemy import Engine
+
+from sextant.auth.principal import Principal
+from sextant.query.compile import Compiled, compile_query
+from sextant.query.gate import QueryGate, Ticket
+from sextant.query.normal import NormQuery
+from sextant.query.problems import Problems
+from sextant.query.resolve import Resolved, normalize, resolve
+from sextant.query.results import completed_chunks, failed_body
+from sextant.query.spec import QueryRequest
+from sextant.query.token import decode_token, encode_token
+from sextant.store.audit import record
+from sextant.store.snapshot import Snapshot, TableRow
+from sextant.warehouse.pool import Warehouses
+from sextant.warehouse.runner import Execution, QueryCancelled, QueryTimedOut, run_query
+
+__all__ = ["Limits", "Prepared", "QueryEngine"]
+
+log = logging.getLogger("sextant.query")
+
+
+@dataclass(frozen=True)
+class Limits:
+    timeout_seconds: float = 60.0
+    raw_rows: int = 2000
+    aggregated_rows: int = 10000
+
+
+@dataclass
+class Prepared:
+    principal: Principal
+    resolved: Resolved
+    compiled: Compiled
+    database: str
+    engine: str
+    ticket: Ticket
+
+
+class QueryEngine:
+    def __init__(
+        self,
+        snapshot: Callable[[], Snapshot],
+        warehouses: Warehouses,
+        app_db: Engine,
+        secret: Callable[[], bytes],
+        gate: QueryGate,
+        limits: Limits,
+    ) -> None:
+        self.snapshot = snapshot
+        self.warehouses = warehouses
+        self.app_db = app_db
+        self.secret = secret
+        self.gate = gate
+        self.limits = limits
+
+    # -- construct -------------------------------------------------------------------------
+    def construct(self, principal: Principal, request: QueryRequest) -> str:
+        snapshot = self.snapshot()
+        problems = Problems()
+        norm = normalize(request, principal, snapshot, problems)
+        resolve(norm, principal, snapshot, problems)  # raises with every problem at once
+        return encode_token(norm, self.secret())
+
+    # -- execute ---------------------------------------------------------------------------
+    def compile(self, principal: Principal, norm: NormQuery) -> tuple[Resolved, Compiled, str, str]:
+        snapshot = self.snapshot()
+        resolved = resolve(norm, principal, snapshot)
+        database = snapshot.databases[resolved.table.database_id]
+        with self.warehouses.connection(database.name) as con:
+
+            def open_table(table: TableRow) -> ir.Table:
+                return con.table(table.name, database=table.schema)
+
+            compiled = compile_query(
+                resolved,
+                principal,
+                snapshot,
+                open_table,
+                raw_cap=self.limits.raw_rows,
+                aggregated_cap=self.limits.aggregated_rows,
+            )
+        return resolved, compiled, database.name, database.engine
+
+    def prepare(self, principal: Principal, token: object) -> Prepared:
+        """Check the token and the caller, compile, and take a place in line (4xx here)."""
+        norm = decode_token(token, self.secret())
+        resolved, compiled, database, engine = self.compile(principal, norm)
+        ticket = self.gate.admit(principal.user_id)
+        return Prepared(principal, resolved, compiled, database, engine, ticket)
+
+    def run(self, prepared: Prepared, execution: Execution) -> list[str]:
+        """The response body in pieces; failures become ``status: failed`` bodies."""
+        started = time.perf_counter()
+        status, rows, error = "completed", None, None
+        chunks: list[str]
+        try:
+            if not prepared.ticket.wait(self.limits.timeout_seconds):
+                raise QueryTimedOut()
+            backend, lock = self.warehouses.acquire(prepared.database)
+            elapsed = time.perf_counter() - started
+            table = run_query(
+                backend,
+                prepared.engine,
+                prepared.compiled.expr,
+                execution,
+                max(0.001, self.limits.timeout_seconds - elapsed),
+                compile_lock=lock,
+            )
+            running_ms = int((time.perf_counter() - started) * 1000)
+            chunks = list(
+                completed_chunks(
+                    table,
+                    prepared.compiled.columns,
+                    row_cap=prepared.compiled.row_cap,
+                    cap_binds=prepared.compiled.cap_binds,
+                    running_ms=running_ms,
+                )
+            )
+            rows = min(table.num_rows, prepared.compiled.row_cap)
+        except QueryTimedOut:
+            status = "timeout"
+            error = f"The query ran longer than {self.limits.timeout_seconds:g} s and was stopped."
+        except QueryCancelled:
+            status, error = "cancelled", "The query was cancelled."
+        except Exception as exc:  # the warehouse refused: report it, without internals
+            status = "failed"
+            error = "The warehouse could not run the query: " + _first_line(exc)
+            log.warning("query failed for user %s: %s", prepared.principal.user_id, exc)
+        finally:
+            prepared.ticket.release()
+        duration = int((time.perf_counter() - started) * 1000)
+        norm = prepared.resolved.norm
+        record(
+            self.app_db,
+            user_id=prepared.principal.user_id,
+            action="query.execute",
+            status=status,
+            entity_type=norm.kind,
+            entity_id=norm.entity,
+            duration_ms=duration,
+            row_count=rows,
+            detail={"error": error} if error else None,
+        )
+        if error is not None:
+            return [failed_body(error)]
+        return chunks
+
+
+def _first_line(exc: Exception) -> str:
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    return text[:300]

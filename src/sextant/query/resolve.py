@@ -1,0 +1,483 @@
+"""From a request to a checked query, for one caller, reporting every problem at once.
+
+``normalize`` turns the caller's positional field ids into stable references (what the token
+carries). ``resolve`` turns references back into columns of the *calling* user's column list,
+checking permissions, operations, value types, granularities, segments and measures; it runs
+at construction and again at execution, against the current model.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from sextant.auth.principal import Principal
+from sextant.errors import ForbiddenError, NotFoundError, UserError
+from sextant.model.operations import (
+    AGGREGATIONS,
+    BUCKET_RANGES,
+    GRANULARITIES,
+    OPERATIONS,
+    TRUNCATION_UNITS,
+    Arity,
+)
+from sextant.permissions.decide import TableAccess, metric_access, table_access
+from sextant.query.fields import Column, column_list, parse_field_id
+from sextant.query.filters import coerce_values, kind_of
+from sextant.query.normal import NormAggregation, NormFilter, NormGroup, NormOrder, NormQuery, Ref
+from sextant.query.problems import Problems
+from sextant.query.spec import QueryRequest
+from sextant.store.snapshot import MetricRow, Snapshot, TableRow
+
+__all__ = ["RAggregation", "RFilter", "RGroup", "ROrder", "Resolved", "normalize", "resolve"]
+
+_AGG_NAMES = {
+    "count": "count",
+    "count-distinct": "count_distinct",
+    "sum": "sum",
+    "avg": "avg",
+    "min": "min",
+    "max": "max",
+}
+_AGG_TITLES = {
+    "count": "Count",
+    "count-distinct": "Distinct values of",
+    "sum": "Sum of",
+    "avg": "Average of",
+    "min": "Min of",
+    "max": "Max of",
+}
+_COMPARISONS = {
+    "equals",
+    "not-equals",
+    "greater-than",
+    "greater-than-or-equal",
+    "less-than",
+    "less-than-or-equal",
+}
+_BUCKETS = (*TRUNCATION_UNITS, *BUCKET_RANGES)
+_ORDERABLE = {"number", "temporal", "string"}
+
+
+@dataclass(frozen=True)
+class RFilter:
+    column: Column
+    op: str
+    values: tuple[Any, ...]
+    bucket: str | None = None
+
+
+@dataclass(frozen=True)
+class RAggregation:
+    fn: str
+    column: Column | None
+    name: str
+    display_name: str
+    sort: str | None = None
+    filters: tuple[RFilter, ...] = ()  # a metric's own filters (conditional aggregation)
+
+
+@dataclass(frozen=True)
+class RGroup:
+    column: Column
+    granularity: str | None
+    name: str
+    display_name: str
+
+
+@dataclass(frozen=True)
+class ROrder:
+    column: Column
+    granularity: str | None
+    direction: str
+
+
+@dataclass(frozen=True)
+class Resolved:
+    norm: NormQuery
+    table: TableRow
+    metric: MetricRow | None
+    filters: tuple[RFilter, ...]
+    fields: tuple[Column, ...]
+    aggregations: tuple[RAggregation, ...]
+    group_by: tuple[RGroup, ...]
+    order_by: tuple[ROrder, ...]
+    limit: int | None
+    default_fields: tuple[Column, ...] = ()  # the caller's own visible columns
+
+    @property
+    def aggregated(self) -> bool:
+        return bool(self.aggregations or self.group_by)
+
+
+def _access(principal: Principal, snapshot: Snapshot) -> Callable[[int], TableAccess]:
+    memo: dict[int, TableAccess] = {}
+
+    def decide(table_id: int) -> TableAccess:
+        if table_id not in memo:
+            memo[table_id] = table_access(principal, snapshot, table_id)
+        return memo[table_id]
+
+    return decide
+
+
+def _entity(
+    kind: str, entity_id: int, principal: Principal, snapshot: Snapshot
+) -> tuple[TableRow, MetricRow | None]:
+    if kind == "table":
+        table = snapshot.tables.get(entity_id)
+        if table is None:
+            raise NotFoundError(f"No table found with table_id {entity_id}")
+        if not table_access(principal, snapshot, entity_id).allowed:
+            raise ForbiddenError()
+        return table, None
+    metric = snapshot.metrics.get(entity_id)
+    if metric is None:
+        raise NotFoundError(f"No metric found with metric_id {entity_id}")
+    if not metric_access(principal, snapshot, metric).allowed:
+        raise ForbiddenError()
+    return snapshot.tables[metric.table_id], metric
+
+
+def _ref(column: Column) -> Ref:
+    return Ref(column.field.id, column.via.id if column.via else None)
+
+
+# -- normalize ---------------------------------------------------------------------------------
+
+
+def normalize(
+    request: QueryRequest, principal: Principal, snapshot: Snapshot, problems: Problems
+) -> NormQuery:
+    """Positional ids -> stable references; problems are added to ``problems``, not raised."""
+    if request.table_id is not None:
+        kind, entity = "table", request.table_id
+    elif request.metric_id is not None:
+        kind, entity = "metric", request.metric_id
+    else:
+        from sextant.errors import InvalidRequestError
+
+        raise InvalidRequestError(
+            "Give either table_id or metric_id.",
+            errors={"table_id": "required (or metric_id)"},
+        )
+    table, metric = _entity(kind, entity, principal, snapshot)
+    prefix = "t" if kind == "table" else "c"
+    columns = column_list(snapshot, table, _access(principal, snapshot))
+
+    def ref(path: str, raw: str | None) -> Ref | None:
+        if raw is None:
+            problems.add(path, "field_id is required")
+            return None
+        try:
+            return _ref(parse_field_id(raw, prefix, entity, columns))
+        except UserError as exc:
+            problems.error(path, exc)
+            return None
+
+    if kind == "metric":
+        for key in ("fields", "aggregations"):
+            if getattr(request, key) is not None:
+                problems.add(key, "a metric query takes only filters, group_by, order_by and limit")
+    filters = []
+    for i, f in enumerate(request.filters):
+        path = f"filters[{i}]"
+        if f.segment_id is not None:
+            if any(v is not None for v in (f.field_id, f.operation, f.value, f.values, f.bucket)):
+                problems.add(path, "a segment filter has only segment_id")
+            filters.append(NormFilter(segment=f.segment_id))
+            continue
+        if f.operation is None:
+            problems.add(f"{path}.operation", "operation is required (or segment_id)")
+        values: tuple[Any, ...] = ()
+        if f.value is not None and f.values is not None:
+            problems.add(path, "give value or values, not both")
+        elif f.values is not None:
+            values = tuple(f.values)
+        elif f.value is not None:
+            values = (f.value,)
+        filters.append(
+            NormFilter(
+                ref=ref(f"{path}.field_id", f.field_id),
+                op=f.operation,
+                values=values,
+                bucket=f.bucket,
+            )
+        )
+    aggregations = []
+    for i, a in enumerate(request.aggregations or ()):
+        path = f"aggregations[{i}]"
+        if a.measure_id is not None:
+            if a.field_id is not None or a.function is not None:
+                problems.add(path, "a measure aggregation has only measure_id and sort_order")
+            aggregations.append(NormAggregation(measure=a.measure_id, sort=a.sort_order))
+            continue
+        if a.function is None:
+            problems.add(f"{path}.function", "function is required (or measure_id)")
+        field_ref = ref(f"{path}.field_id", a.field_id) if a.field_id is not None else None
+        if a.field_id is None and a.function in AGGREGATIONS and a.function != "count":
+            problems.add(f"{path}.field_id", f"{a.function} needs a field_id")
+        aggregations.append(NormAggregation(fn=a.function, ref=field_ref, sort=a.sort_order))
+    groups = [
+        NormGroup(r, g.field_granularity)
+        for i, g in enumerate(request.group_by or ())
+        if (r := ref(f"group_by[{i}].field_id", g.field_id)) is not None
+    ]
+    orders = [
+        NormOrder(r, o.direction)
+        for i, o in enumerate(request.order_by or ())
+        if (r := ref(f"order_by[{i}].field.field_id", o.field.field_id)) is not None
+    ]
+    fields = [
+        r
+        for i, fr in enumerate(request.fields or ())
+        if (r := ref(f"fields[{i}].field_id", fr.field_id)) is not None
+    ]
+    del metric
+    return NormQuery(
+        kind=kind,
+        entity=entity,
+        filters=tuple(filters),
+        fields=tuple(fields),
+        aggregations=tuple(aggregations),
+        group_by=tuple(groups),
+        order_by=tuple(orders),
+        limit=request.limit,
+    )
+
+
+# -- resolve -----------------------------------------------------------------------------------
+
+
+class _Resolver:
+    def __init__(
+        self, norm: NormQuery, principal: Principal, snapshot: Snapshot, problems: Problems
+    ) -> None:
+        self.norm = norm
+        self.snapshot = snapshot
+        self.table, self.metric = _entity(norm.kind, norm.entity, principal, snapshot)
+        self.columns = column_list(snapshot, self.table, _access(principal, snapshot))
+        self.by_ref = {_ref(c): c for c in self.columns}
+        self.own = {c.field.name: c for c in self.columns if c.via is None}
+        self.problems = problems
+
+    def column(self, path: str, ref: Ref | None) -> Column | None:
+        if ref is None:
+            return None
+        found = self.by_ref.get(ref)
+        if found is None:
+            self.problems.add(path, "this field no longer exists or you may not use it")
+        return found
+
+    def filter(self, path: str, f: NormFilter) -> list[RFilter]:
+        if f.segment is not None:
+            segment = self.snapshot.segments.get(f.segment)
+            if segment is None or segment.table_id != self.table.id:
+                where = "does not exist" if segment is None else "belongs to another table"
+                self.problems.add(
+                    f"{path}.segment_id",
+                    f"segment {f.segment} {where}; use a segment of {self.table.name}",
+                )
+                return []
+            return self.model_filters(f"{path}.segment_id", segment.definition.get("filters", ()))
+        column = self.column(f"{path}.field_id", f.ref)
+        if f.op is None or column is None:
+            return []
+        checked = self.typed(path, column, f.op, f.values, f.bucket)
+        return [checked] if checked is not None else []
+
+    def typed(
+        self, path: str, column: Column, op_name: str, raw: tuple[Any, ...], bucket: str | None
+    ) -> RFilter | None:
+        op = OPERATIONS.get(op_name)
+        if op is None:
+            self.problems.unknown(f"{path}.operation", "operation", op_name, OPERATIONS)
+            return None
+        kind = kind_of(column.field.base_type)
+        label = f"{column.field.name} ({kind})"
+        if "any" not in op.types and kind not in op.types:
+            self.problems.add(f"{path}.operation", f"{op_name} does not apply to {label}")
+            return None
+        if bucket is not None:
+            if kind != "temporal":
+                self.problems.add(
+                    f"{path}.bucket", f"bucket applies only to dates and times, not {label}"
+                )
+                return None
+            if bucket not in _BUCKETS:
+                self.problems.unknown(f"{path}.bucket", "bucket", bucket, _BUCKETS)
+                return None
+            if op_name not in _COMPARISONS:
+                self.problems.add(f"{path}.bucket", f"bucket does not apply to {op_name}")
+                return None
+        if op.arity is Arity.NONE and raw:
+            self.problems.add(f"{path}.value", f"{op_name} takes no value")
+            return None
+        if op.arity is not Arity.NONE and not raw:
+            self.problems.add(f"{path}.value", f"{op_name} needs a value")
+            return None
+        if op.arity is Arity.ONE and len(raw) > 1:
+            self.problems.add(f"{path}.values", f"{op_name} takes a single value")
+            return None
+        try:
+            values = coerce_values(column.field.base_type, op_name, bucket, raw)
+        except ValueError as exc:
+            self.problems.add(f"{path}.value", f"{exc} for {label}")
+            return None
+        return RFilter(column, op_name, tuple(values), bucket)
+
+    def model_filters(self, path: str, specs: Any) -> list[RFilter]:
+        """Segment and metric filters from the model, by column name on the entity's table."""
+        out = []
+        for spec in specs:
+            column = self.own.get(spec["column"]) or self._any_own(spec["column"])
+            if column is None:
+                self.problems.add(
+                    path, f"the definition uses {spec['column']}, which is unavailable"
+                )
+                continue
+            raw = spec.get("values") or ([spec["value"]] if spec.get("value") is not None else [])
+            checked = self.typed(path, column, spec["operation"], tuple(raw), spec.get("bucket"))
+            if checked is not None:
+                out.append(checked)
+        return out
+
+    def _any_own(self, name: str) -> Column | None:
+        """A column of the entity's table even when not visible (definitions may use them)."""
+        row = self.table.field(name)
+        return Column(-1, row, self.table) if row is not None else None
+
+    def aggregation(self, path: str, a: NormAggregation) -> RAggregation | None:
+        if a.measure is not None:
+            measure = self.snapshot.measures.get(a.measure)
+            if measure is None or measure.table_id != self.table.id:
+                where = "does not exist" if measure is None else "belongs to another table"
+                self.problems.add(f"{path}.measure_id", f"measure {a.measure} {where}")
+                return None
+            spec = measure.definition["aggregation"]
+            column = self._any_own(spec["column"]) if spec.get("column") else None
+            return RAggregation(spec["function"], column, measure.name, measure.name, a.sort)
+        if a.fn not in AGGREGATIONS:
+            self.problems.unknown(
+                f"{path}.function", "aggregation function", str(a.fn), AGGREGATIONS
+            )
+            return None
+        column = self.column(f"{path}.field_id", a.ref)
+        if a.ref is not None and column is None:
+            return None
+        if column is not None:
+            kind = kind_of(column.field.base_type)
+            if a.fn in ("sum", "avg") and kind != "number":
+                self.problems.add(
+                    f"{path}.field_id", f"{a.fn} needs a number, {column.field.name} is {kind}"
+                )
+                return None
+            if a.fn in ("min", "max") and kind not in _ORDERABLE:
+                self.problems.add(
+                    f"{path}.field_id", f"{a.fn} does not apply to {column.field.name}"
+                )
+                return None
+        title = _AGG_TITLES[a.fn]
+        display = (
+            title if column is None or a.fn == "count" else f"{title} {column.field.display_name}"
+        )
+        return RAggregation(a.fn, column, _AGG_NAMES[a.fn], display, a.sort)
+
+    def group(self, path: str, g: NormGroup) -> RGroup | None:
+        column = self.column(f"{path}.field_id", g.ref)
+        if column is None:
+            return None
+        name, display = column.field.name, column.field.display_name
+        if g.granularity is None:
+            return RGroup(column, None, name, display)
+        if g.granularity not in GRANULARITIES:
+            self.problems.unknown(
+                f"{path}.field_granularity", "granularity", g.granularity, GRANULARITIES
+            )
+            return None
+        base = column.field.base_type
+        if kind_of(base) != "temporal":
+            self.problems.add(
+                f"{path}.field_granularity",
+                f"{column.field.name} is not a date or time; remove field_granularity",
+            )
+            return None
+        if base == "type/Date" and g.granularity in ("minute", "hour"):
+            self.problems.add(
+                f"{path}.field_granularity", f"{column.field.name} is a date: no {g.granularity}"
+            )
+            return None
+        if base == "type/Time" and g.granularity not in ("minute", "hour"):
+            self.problems.add(f"{path}.field_granularity", f"{column.field.name} is a time of day")
+            return None
+        title = g.granularity.replace("-", " ").title().replace("Of", "of")
+        return RGroup(column, g.granularity, name, f"{display}: {title}")
+
+    def run(self) -> Resolved:
+        n = self.norm
+        filters = [rf for i, f in enumerate(n.filters) for rf in self.filter(f"filters[{i}]", f)]
+        aggregations = [
+            a
+            for i, x in enumerate(n.aggregations)
+            if (a := self.aggregation(f"aggregations[{i}]", x))
+        ]
+        if self.metric is not None:
+            spec = self.metric.definition["aggregation"]
+            own = self.model_filters("metric", self.metric.definition.get("filters", ()))
+            column = self._any_own(spec["column"]) if spec.get("column") else None
+            aggregations = [
+                RAggregation(
+                    spec["function"], column, self.metric.name, self.metric.name, None, tuple(own)
+                )
+            ]
+        groups = [g for i, x in enumerate(n.group_by) if (g := self.group(f"group_by[{i}]", x))]
+        fields = [
+            c for i, r in enumerate(n.fields) if (c := self.column(f"fields[{i}].field_id", r))
+        ]
+        aggregated = bool(aggregations or groups)
+        if fields and aggregated:
+            self.problems.add(
+                "fields",
+                "fields cannot be combined with aggregations or group_by; "
+                "group by the fields instead",
+            )
+        orders = []
+        for i, o in enumerate(n.order_by):
+            column = self.column(f"order_by[{i}].field.field_id", o.ref)
+            if column is None:
+                continue
+            if aggregated:
+                match = next((g for g in groups if g.column == column), None)
+                if match is None:
+                    self.problems.add(
+                        f"order_by[{i}]",
+                        "an aggregated query can only be ordered by "
+                        "its group_by fields (or by an aggregation's sort_order)",
+                    )
+                    continue
+                orders.append(ROrder(column, match.granularity, o.direction))
+            else:
+                orders.append(ROrder(column, None, o.direction))
+        if n.limit is not None and (not isinstance(n.limit, int) or n.limit < 1):
+            self.problems.add("limit", "must be a positive integer")
+        self.problems.raise_if_any()
+        return Resolved(
+            n,
+            self.table,
+            self.metric,
+            tuple(filters),
+            tuple(fields),
+            tuple(aggregations),
+            tuple(groups),
+            tuple(orders),
+            n.limit,
+            tuple(c for c in self.columns if c.via is None),
+        )
+
+
+def resolve(
+    norm: NormQuery, principal: Principal, snapshot: Snapshot, problems: Problems | None = None
+) -> Resolved:
+    """The query as the caller may run it now; raises with every problem at once."""
+    return _Resolver(norm, principal, snapshot, problems or Problems()).run()

@@ -1,0 +1,74 @@
+"""Turning result rows into the execute response of spec §6, streamed in pieces."""
+
+from __future__ import annotations
+
+import datetime as _dt
+import decimal
+import json
+import math
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+import pyarrow as pa
+
+from sextant.query.compile import OutputColumn
+
+__all__ = ["completed_chunks", "failed_body", "json_value"]
+
+_SAFE_INTEGER = 2**53
+
+
+def json_value(value: Any) -> Any:
+    """ISO dates and times, big integers as strings, decimals as numbers, NaN as null."""
+    if value is None or isinstance(value, bool | str):
+        return value
+    if isinstance(value, int):
+        return str(value) if abs(value) > _SAFE_INTEGER else value
+    if isinstance(value, float):
+        return None if math.isnan(value) or math.isinf(value) else value
+    if isinstance(value, decimal.Decimal):
+        return float(value) if value.is_finite() else None
+    if isinstance(value, _dt.datetime | _dt.date | _dt.time):
+        return value.isoformat()
+    if isinstance(value, _dt.timedelta):
+        return value.total_seconds()
+    if isinstance(value, bytes):
+        return value.hex()
+    return str(value)
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+
+
+def completed_chunks(
+    table: pa.Table,
+    columns: Sequence[OutputColumn],
+    *,
+    row_cap: int,
+    cap_binds: bool,
+    running_ms: int,
+    batch: int = 500,
+) -> Iterator[str]:
+    """The success body, in pieces: header, rows by batches, trailer."""
+    truncated = cap_binds and table.num_rows > row_cap
+    shown = table.slice(0, row_cap) if table.num_rows > row_cap else table
+    cols = [
+        {"name": c.name, "base_type": c.base_type, "display_name": c.display_name} for c in columns
+    ]
+    yield '{"status":"completed","data":{"cols":' + _dumps(cols) + ',"rows":['
+    values = [shown.column(i).to_pylist() for i in range(len(columns))]
+    for start in range(0, shown.num_rows, batch):
+        rows = [
+            _dumps([json_value(v[r]) for v in values])
+            for r in range(start, min(start + batch, shown.num_rows))
+        ]
+        yield ("," if start else "") + ",".join(rows)
+    trailer: dict[str, Any] = {"row_count": shown.num_rows, "running_time": running_ms}
+    if truncated:
+        trailer |= {"truncated": True, "row_limit": row_cap}
+    yield "]}," + _dumps(trailer)[1:]
+
+
+def failed_body(message: str) -> str:
+    return _dumps({"status": "failed", "error": message})
