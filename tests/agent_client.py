@@ -40,3 +40,28 @@ class AgentClient:
 
     def metric_id(self, name: str) -> int:
         return next(m.id for m in self.service.snapshot().metrics.values() if m.name == name)
+
+    def field(self, email: str, table: str, column: str, via: str | None = None) -> str:
+        """The field id of ``column`` as ``email`` sees it (through ``via`` for related ones)."""
+        detail = self.get(f"/table/{self.table_id(table)}", email).json()
+        if via is None:
+            fields = detail["fields"]
+        else:
+            fields = next(t["fields"] for t in detail["related_tables"] if t["related_by"] == via)
+        return str(next(f["field_id"] for f in fields if f["name"] == column))
+
+    def construct(self, email: str, body: dict[str, Any]) -> httpx.Response:
+        return self.request("POST", "/construct-query", email, json=body)
+
+    def execute(self, email: str, token: str) -> httpx.Response:
+        return self.request("POST", "/execute", email, json={"query": token})
+
+    def run(self, email: str, body: dict[str, Any]) -> dict[str, Any]:
+        """Construct and execute as ``email``; the completed body."""
+        built = self.construct(email, body)
+        assert built.status_code == 200, built.text
+        answer = self.execute(email, built.json()["query"])
+        assert answer.status_code == 202, answer.text
+        result = answer.json()
+        assert result["status"] == "completed", result
+        return dict(result)

@@ -147,3 +147,12 @@ def shared_service(
     service.sync()
     yield service
     service.close()
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--update-golden",
+        action="store_true",
+        default=False,
+        help="rewrite the golden SQL files under tests/query/golden from the current compiler",
+    )

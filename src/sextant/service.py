@@ -11,7 +11,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import ibis
 from sqlalchemy import Engine
 
 from sextant.auth.authenticator import Authenticator, AuthPolicy
@@ -20,7 +19,13 @@ from sextant.auth.limiter import FailureLimiter, MemoryFailureLimiter
 from sextant.auth.principal import Principal
 from sextant.entities.discovery import Discovery, MetricFlags, TableFlags
 from sextant.entities.values import FingerprintCache
-from sextant.errors import ConfigurationError, ModelInvalidError, ScopeError, WarehouseError
+from sextant.errors import (
+    ConfigurationError,
+    ModelInvalidError,
+    NotFoundError,
+    ScopeError,
+    WarehouseError,
+)
 from sextant.model.catalog import Catalog, TableInfo
 from sextant.model.issues import Issue
 from sextant.model.loader import LoadedModel, load_model_file
@@ -29,6 +34,7 @@ from sextant.model.validate import engine_of, validate_model
 from sextant.query.executor import Limits, Prepared, QueryEngine
 from sextant.query.gate import QueryGate
 from sextant.query.spec import QueryRequest
+from sextant.query.sql import to_sql
 from sextant.query.token import decode_token
 from sextant.settings import Settings
 from sextant.store.apply import ApplyResult, apply_model
@@ -44,6 +50,7 @@ from sextant.store.db import migrate, open_engine
 from sextant.store.fingerprints import save_fingerprints, sync_targets
 from sextant.store.secrets import server_secret
 from sextant.store.snapshot import Snapshot, load_snapshot
+from sextant.store.users import load_identity
 from sextant.warehouse.connection import connect
 from sextant.warehouse.engines import profile
 from sextant.warehouse.fingerprint import Fingerprint, ScanCounter, fingerprint_table
@@ -52,8 +59,6 @@ from sextant.warehouse.pool import Warehouses
 from sextant.warehouse.runner import Execution
 
 __all__ = ["CheckResult", "Sextant", "SyncReport"]
-
-_DIALECTS = {"spark": "pyspark"}
 
 log = logging.getLogger("sextant")
 
@@ -322,10 +327,17 @@ class Sextant:
         return self.queries.run(prepared, execution)
 
     def explain(self, principal: Principal, token: object, dialect: str | None = None) -> str:
-        """The SQL a token compiles to for ``principal`` (for administrators and the CLI)."""
+        """The SQL a token compiles to when ``principal`` runs it (sandboxes included)."""
         norm = decode_token(token, self.token_secret())
         _, compiled, _, engine = self.queries.compile(principal, norm)
-        return str(ibis.to_sql(compiled.expr, dialect=dialect or _DIALECTS.get(engine, engine)))
+        return to_sql(compiled.expr, dialect or engine)
+
+    def principal_for(self, email: str) -> Principal:
+        """The principal of an active user, for administrative commands."""
+        identity = load_identity(self.engine, email=email)
+        if identity is None:
+            raise NotFoundError(f"No active user with email {email}.")
+        return Principal(identity.user_id, identity.email, identity.groups, identity.attributes)
 
     def field_values(
         self, principal: Principal, kind: str, entity_id: int, field_id: str, limit: int

@@ -279,6 +279,32 @@ def token(
     print(made)
 
 
+@app.command()
+def explain(
+    token_: Annotated[str, typer.Argument(metavar="TOKEN", help="A token from construct-query")],
+    email: Annotated[str, typer.Option(help="Show the SQL this user's execution would run")],
+    dialect: Annotated[
+        str | None,
+        typer.Option(help="duckdb, postgres, mysql, sqlite or spark (default: the warehouse's)"),
+    ] = None,
+    config: ConfigOption = None,
+    data_dir: DataDir = None,
+) -> None:
+    """Print the SQL a query token compiles to, with the user's sandboxes applied."""
+    settings = _settings(config=config, data_dir=data_dir)
+    service = Sextant(settings)
+    try:
+        service.apply()
+        print(service.explain(service.principal_for(email), token_, dialect))
+    except SextantError as exc:
+        raise _fail(exc) from exc
+    except ValueError as exc:
+        err.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(2) from exc
+    finally:
+        service.close()
+
+
 sessions_app = typer.Typer(help="Sessions made by POST /auth/sso.", no_args_is_help=True)
 keys_app = typer.Typer(help="API keys (X-API-Key) acting as a group's service user.",
                        no_args_is_help=True)  # fmt: skip

@@ -20,7 +20,7 @@ import ibis
 import ibis.expr.types as ir
 
 from sextant.model.operations import BUCKET_RANGES, EXTRACTION_RANGES, OPERATIONS
-from sextant.query.temporal import EXTRACTIONS, TRUNCATIONS, extract, parse_temporal, truncate
+from sextant.query.temporal import TRUNCATIONS, extract, parse_temporal, truncate
 
 __all__ = ["TEMPORAL", "coerce_values", "compile_filter", "kind_of"]
 
@@ -147,7 +147,7 @@ def compile_filter(
     if op.extraction is not None:
         part = extract(column, op.extraction)
         matched = part.isin(list(values))
-    elif bucket is not None and bucket in EXTRACTIONS:
+    elif bucket is not None and bucket in BUCKET_RANGES:
         part = extract(column, bucket)
         matched = (
             _any([part == v for v in values])

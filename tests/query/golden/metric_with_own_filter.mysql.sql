@@ -1,0 +1,19 @@
+SELECT
+  *
+FROM (
+  SELECT
+    MAKEDATE(YEAR(`t1`.`CREATED_AT`), 1) + INTERVAL (QUARTER(`t1`.`CREATED_AT`) - 1) QUARTER AS `CREATED_AT`,
+    SUM(`t1`.`TOTAL`) AS `Bulk Revenue`
+  FROM (
+    SELECT
+      *
+    FROM `main`.`ORDERS` AS `t0`
+    WHERE
+      `t0`.`QUANTITY` > 2
+  ) AS `t1`
+  GROUP BY
+    1
+) AS `t2`
+ORDER BY
+  CASE WHEN `t2`.`CREATED_AT` IS NULL THEN 1 ELSE 0 END, `t2`.`CREATED_AT` ASC
+LIMIT 10001

@@ -1,0 +1,9 @@
+SELECT
+  `t0`.`ID`,
+  `t0`.`TOTAL`
+FROM `main`.`ORDERS` AS `t0`
+WHERE
+  `t0`.`TOTAL` > 100 AND `t0`.`DISCOUNT` IS NULL
+ORDER BY
+  `t0`.`TOTAL` DESC
+LIMIT 10

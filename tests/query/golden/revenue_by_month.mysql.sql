@@ -1,0 +1,15 @@
+SELECT
+  *
+FROM (
+  SELECT
+    DATE_FORMAT(`t0`.`CREATED_AT`, '%Y-%m-01') AS `CREATED_AT`,
+    SUM(`t0`.`TOTAL`) AS `sum`,
+    COUNT(*) AS `count`
+  FROM `main`.`ORDERS` AS `t0`
+  GROUP BY
+    1
+) AS `t1`
+ORDER BY
+  `t1`.`sum` DESC,
+  CASE WHEN `t1`.`CREATED_AT` IS NULL THEN 1 ELSE 0 END, `t1`.`CREATED_AT` ASC
+LIMIT 10001

@@ -1,0 +1,15 @@
+SELECT
+  *
+FROM (
+  SELECT
+    DATETIME("t0"."CREATED_AT", 'start of month') AS "CREATED_AT",
+    SUM("t0"."TOTAL") AS "sum",
+    COUNT(*) AS "count"
+  FROM "main"."ORDERS" AS "t0"
+  GROUP BY
+    1
+) AS "t1"
+ORDER BY
+  "t1"."sum" DESC,
+  "t1"."CREATED_AT" ASC NULLS LAST
+LIMIT 10001

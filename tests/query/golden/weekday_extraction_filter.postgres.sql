@@ -1,0 +1,22 @@
+SELECT
+  *
+FROM (
+  SELECT
+    (
+      CAST(EXTRACT('dow' FROM "t1"."CREATED_AT") + 6 AS SMALLINT) % 7
+    ) + 1 AS "CREATED_AT",
+    AVG("t1"."QUANTITY") AS "avg"
+  FROM (
+    SELECT
+      *
+    FROM "main"."ORDERS" AS "t0"
+    WHERE
+      EXTRACT(month FROM "t0"."CREATED_AT") IN (1, 2)
+      AND DATE_TRUNC('MONTH', "t0"."CREATED_AT") > CAST('2024-01-01T00:00:00' AS TIMESTAMP)
+  ) AS "t1"
+  GROUP BY
+    1
+) AS "t2"
+ORDER BY
+  "t2"."CREATED_AT" ASC
+LIMIT 10001

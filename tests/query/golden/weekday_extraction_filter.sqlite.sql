@@ -1,0 +1,20 @@
+SELECT
+  *
+FROM (
+  SELECT
+    CAST(CAST(STRFTIME('%w', "t1"."CREATED_AT") + 6 AS INTEGER) % 7 AS INTEGER) + 1 AS "CREATED_AT",
+    AVG("t1"."QUANTITY") AS "avg"
+  FROM (
+    SELECT
+      *
+    FROM "main"."ORDERS" AS "t0"
+    WHERE
+      CAST(STRFTIME('%m', "t0"."CREATED_AT") AS INTEGER) IN (1, 2)
+      AND DATETIME("t0"."CREATED_AT", 'start of month') > '2024-01-01 00:00:00'
+  ) AS "t1"
+  GROUP BY
+    1
+) AS "t2"
+ORDER BY
+  "t2"."CREATED_AT" ASC NULLS LAST
+LIMIT 10001
