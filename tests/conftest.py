@@ -139,11 +139,15 @@ def live_server(demo_service: Sextant) -> Iterator[str]:
 def shared_service(
     demo_template: DemoFiles, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Sextant]:
-    """One synced demo service for read-only tests (do not apply or change anything)."""
+    """One synced demo service for read-only tests (do not apply or change anything).
+
+    Its failed-authentication limiter is off: modules share it, and generated requests (the
+    schemathesis run) fail authentication on purpose. The limiter is tested on its own.
+    """
     target = tmp_path_factory.mktemp("shared") / "demo"
     shutil.copytree(demo_template.data_dir, target)
     files = prepare_demo(target)
-    service = Sextant(make_settings(files.data_dir, config=files.model))
+    service = Sextant(make_settings(files.data_dir, config=files.model, auth_max_failures=0))
     service.sync()
     yield service
     service.close()
