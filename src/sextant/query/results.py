@@ -6,7 +6,7 @@ import datetime as _dt
 import decimal
 import json
 import math
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 import pyarrow as pa
@@ -37,6 +37,31 @@ def json_value(value: Any) -> Any:
     return str(value)
 
 
+def _integer(value: Any) -> Any:
+    if (
+        isinstance(value, decimal.Decimal)
+        and value.is_finite()
+        and value == value.to_integral_value()
+    ):
+        return json_value(int(value))
+    if isinstance(value, float) and value.is_integer():
+        return json_value(int(value))
+    return json_value(value)
+
+
+def _as_declared(base_type: str) -> Callable[[Any], Any]:
+    """Bring an engine's value to the column's declared type before JSON.
+
+    DuckDB sums integers into HUGEINT (arrow decimals) and truncates DATEs into TIMESTAMPs;
+    the declared type is what the caller was promised.
+    """
+    if base_type in ("type/Integer", "type/BigInteger"):
+        return _integer
+    if base_type == "type/Date":
+        return lambda v: json_value(v.date() if isinstance(v, _dt.datetime) else v)
+    return json_value
+
+
 def _dumps(value: Any) -> str:
     return json.dumps(value, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
 
@@ -58,9 +83,10 @@ def completed_chunks(
     ]
     yield '{"status":"completed","data":{"cols":' + _dumps(cols) + ',"rows":['
     values = [shown.column(i).to_pylist() for i in range(len(columns))]
+    convert = [_as_declared(c.base_type) for c in columns]
     for start in range(0, shown.num_rows, batch):
         rows = [
-            _dumps([json_value(v[r]) for v in values])
+            _dumps([f(v[r]) for f, v in zip(convert, values, strict=True)])
             for r in range(start, min(start + batch, shown.num_rows))
         ]
         yield ("," if start else "") + ",".join(rows)
