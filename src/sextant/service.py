@@ -166,6 +166,7 @@ class Sextant:
         with self._snapshot_lock:
             self._snapshot = None
         self.fingerprint_cache.clear()
+        self.queries.forget_plans()
         self._jwt_config = None
 
     # -- the model -------------------------------------------------------------------------

@@ -8,12 +8,11 @@ model version) and never shared across filters.
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
 from collections.abc import Callable, Hashable
 
 from sqlalchemy import Engine
 
+from sextant.cache import LRU
 from sextant.store.fingerprints import load_fingerprint, save_fingerprints
 from sextant.store.snapshot import TableRow
 from sextant.warehouse.fingerprint import Fingerprint
@@ -21,31 +20,8 @@ from sextant.warehouse.fingerprint import Fingerprint
 __all__ = ["FingerprintCache", "fingerprints_for"]
 
 
-class FingerprintCache:
-    """A small thread-safe LRU of per-sandbox fingerprints."""
-
-    def __init__(self, size: int = 256) -> None:
-        self._size = size
-        self._items: OrderedDict[Hashable, dict[str, Fingerprint]] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def get(self, key: Hashable) -> dict[str, Fingerprint] | None:
-        with self._lock:
-            found = self._items.get(key)
-            if found is not None:
-                self._items.move_to_end(key)
-            return found
-
-    def put(self, key: Hashable, value: dict[str, Fingerprint]) -> None:
-        with self._lock:
-            self._items[key] = value
-            self._items.move_to_end(key)
-            while len(self._items) > self._size:
-                self._items.popitem(last=False)
-
-    def clear(self) -> None:
-        with self._lock:
-            self._items.clear()
+class FingerprintCache(LRU[dict[str, Fingerprint]]):
+    """Fingerprints by (table, sandbox filters or "global", columns)."""
 
 
 def fingerprints_for(

@@ -42,6 +42,7 @@ class Compiled:
     columns: tuple[OutputColumn, ...]  # the leading columns of ``expr`` to return
     row_cap: int  # rows returned at most
     cap_binds: bool  # the server's cap (not the request's limit) decides the row count
+    sql: str | None = None  # the expression compiled for its own backend, when bound to one
 
 
 def unique_names(names: list[str]) -> list[str]:

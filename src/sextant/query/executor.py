@@ -5,12 +5,13 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import ibis.expr.types as ir
 from sqlalchemy import Engine
 
 from sextant.auth.principal import Principal
+from sextant.cache import LRU
 from sextant.query.compile import Compiled, compile_query
 from sextant.query.gate import QueryGate, Ticket
 from sextant.query.normal import NormQuery
@@ -62,6 +63,7 @@ class QueryEngine:
         self.secret = secret
         self.gate = gate
         self.limits = limits
+        self._plans: LRU[tuple[Resolved, Compiled, str, str]] = LRU(512)
 
     # -- construct -------------------------------------------------------------------------
     def construct(self, principal: Principal, request: QueryRequest) -> str:
@@ -73,6 +75,7 @@ class QueryEngine:
 
     # -- execute ---------------------------------------------------------------------------
     def compile(self, principal: Principal, norm: NormQuery) -> tuple[Resolved, Compiled, str, str]:
+        """Resolve for ``principal`` and compile (sandboxes included), fresh every time."""
         snapshot = self.snapshot()
         resolved = resolve(norm, principal, snapshot)
         database = snapshot.databases[resolved.table.database_id]
@@ -89,14 +92,33 @@ class QueryEngine:
                 raw_cap=self.limits.raw_rows,
                 aggregated_cap=self.limits.aggregated_rows,
             )
+            compiled = replace(compiled, sql=str(con.compile(compiled.expr)))
         return resolved, compiled, database.name, database.engine
 
     def prepare(self, principal: Principal, token: object) -> Prepared:
-        """Check the token and the caller, compile, and take a place in line (4xx here)."""
+        """Check the token and the caller, compile, and take a place in line (4xx here).
+
+        Plans are cached per token, caller (id, groups, attributes) and model version, so a
+        repeated execution skips resolution and compilation but never crosses callers.
+        """
         norm = decode_token(token, self.secret())
-        resolved, compiled, database, engine = self.compile(principal, norm)
+        key = (
+            token,
+            principal.user_id,
+            principal.groups,
+            tuple(sorted(principal.attributes.items())),
+            self.snapshot().version,
+        )
+        plan = self._plans.get(key)
+        if plan is None:
+            plan = self.compile(principal, norm)
+            self._plans.put(key, plan)
+        resolved, compiled, database, engine = plan
         ticket = self.gate.admit(principal.user_id)
         return Prepared(principal, resolved, compiled, database, engine, ticket)
+
+    def forget_plans(self) -> None:
+        self._plans.clear()
 
     def run(self, prepared: Prepared, execution: Execution) -> list[str]:
         """The response body in pieces; failures become ``status: failed`` bodies."""
@@ -114,6 +136,7 @@ class QueryEngine:
                 prepared.compiled.expr,
                 execution,
                 max(0.001, self.limits.timeout_seconds - elapsed),
+                sql=prepared.compiled.sql,
                 compile_lock=lock,
             )
             running_ms = int((time.perf_counter() - started) * 1000)

@@ -62,6 +62,20 @@ def _as_declared(base_type: str) -> Callable[[Any], Any]:
     return json_value
 
 
+_PLAIN = frozenset({"type/Text", "type/Boolean"})
+
+
+def _column_values(column: pa.ChunkedArray, base_type: str) -> list[Any]:
+    """A column's values ready for JSON, converting only where the type needs it."""
+    values: list[Any] = column.to_pylist()
+    if base_type in _PLAIN and all(isinstance(v, str | bool) or v is None for v in values):
+        return values
+    if base_type == "type/Float":
+        return [v if isinstance(v, float) and math.isfinite(v) else json_value(v) for v in values]
+    convert = _as_declared(base_type)
+    return [convert(v) for v in values]
+
+
 def _dumps(value: Any) -> str:
     return json.dumps(value, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
 
@@ -82,14 +96,11 @@ def completed_chunks(
         {"name": c.name, "base_type": c.base_type, "display_name": c.display_name} for c in columns
     ]
     yield '{"status":"completed","data":{"cols":' + _dumps(cols) + ',"rows":['
-    values = [shown.column(i).to_pylist() for i in range(len(columns))]
-    convert = [_as_declared(c.base_type) for c in columns]
+    values = [_column_values(shown.column(i), c.base_type) for i, c in enumerate(columns)]
     for start in range(0, shown.num_rows, batch):
-        rows = [
-            _dumps([f(v[r]) for f, v in zip(convert, values, strict=True)])
-            for r in range(start, min(start + batch, shown.num_rows))
-        ]
-        yield ("," if start else "") + ",".join(rows)
+        end = min(start + batch, shown.num_rows)
+        rows = list(zip(*(v[start:end] for v in values), strict=True))
+        yield ("," if start else "") + _dumps(rows)[1:-1]
     trailer: dict[str, Any] = {"row_count": shown.num_rows, "running_time": running_ms}
     if truncated:
         trailer |= {"truncated": True, "row_limit": row_cap}

@@ -27,6 +27,7 @@ def open_engine(url: str) -> Engine:
             cursor = dbapi_connection.cursor()  # type: ignore[attr-defined]
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA synchronous=NORMAL")  # durable across crashes in WAL mode
             cursor.close()
 
         return engine

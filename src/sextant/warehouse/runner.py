@@ -7,7 +7,9 @@ cancellation hook here fall back to Ibis' own execution (no early stop).
 
 from __future__ import annotations
 
+import heapq
 import threading
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -85,6 +87,49 @@ def _duckdb(backend: BaseBackend, sql: str, execution: Execution) -> pa.Table:
 _RUNNERS: dict[str, Callable[[BaseBackend, str, Execution], pa.Table]] = {"duckdb": _duckdb}
 
 
+class Watchdog:
+    """One thread that times out every running query when its deadline passes."""
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self._deadlines: list[tuple[float, int, Execution]] = []
+        self._counter = 0
+        self._thread: threading.Thread | None = None
+
+    def watch(self, execution: Execution, timeout: float) -> None:
+        with self._cond:
+            self._counter += 1
+            heapq.heappush(self._deadlines, (time.monotonic() + timeout, self._counter, execution))
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(
+                    target=self._run, name="sextant-watchdog", daemon=True
+                )
+                self._thread.start()
+            self._cond.notify()
+
+    def _run(self) -> None:
+        with self._cond:
+            while True:
+                while self._deadlines and self._deadlines[0][2].finished.is_set():
+                    heapq.heappop(self._deadlines)
+                if not self._deadlines:
+                    self._cond.wait(timeout=30)
+                    if not self._deadlines:
+                        self._thread = None
+                        return
+                    continue
+                deadline, _, execution = self._deadlines[0]
+                now = time.monotonic()
+                if deadline > now:
+                    self._cond.wait(timeout=deadline - now)
+                    continue
+                heapq.heappop(self._deadlines)
+                threading.Thread(target=execution.time_out, daemon=True).start()
+
+
+_WATCHDOG = Watchdog()
+
+
 def run_query(
     backend: BaseBackend,
     engine: str,
@@ -92,12 +137,12 @@ def run_query(
     execution: Execution,
     timeout: float,
     *,
+    sql: str | None = None,
     compile_lock: threading.Lock | None = None,
 ) -> pa.Table:
-    """Rows of ``expr``; raises QueryTimedOut / QueryCancelled when stopped."""
-    timer = threading.Timer(timeout, execution.time_out)
-    timer.daemon = True
-    timer.start()
+    """Rows of ``expr`` (or of ``sql``, its compiled text); raises QueryTimedOut or
+    QueryCancelled when stopped."""
+    _WATCHDOG.watch(execution, timeout)
     try:
         runner = _RUNNERS.get(engine)
         if runner is None:
@@ -106,8 +151,6 @@ def run_query(
                 with compile_lock:
                     return expr.to_pyarrow()
             return expr.to_pyarrow()
-        sql = str(backend.compile(expr))
-        return runner(backend, sql, execution)
+        return runner(backend, sql if sql is not None else str(backend.compile(expr)), execution)
     finally:
-        timer.cancel()
         execution.finished.set()

@@ -1,0 +1,146 @@
+"""Execute latency and overhead against the same SQL run directly on DuckDB.
+
+    .venv/bin/python benchmarks/execute.py [--scale 10] [--repeat 30]
+
+For each query shape: p50 of `POST /execute` with a ready token
+over loopback HTTP, and p50 of the SQL that token compiles to (`sextant explain`) run with the
+duckdb module on the same file. Overhead = Sextant / direct (ratio) and Sextant - direct (ms).
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import tempfile
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import httpx
+import uvicorn
+
+from sextant.auth.tokens import make_jwt
+from sextant.demo.setup import prepare_demo
+from sextant.http import create_app
+from sextant.service import Sextant
+from sextant.settings import Settings
+
+SECRET = "benchmark-secret-0123456789abcdef0123456789"
+EMAIL = "analyst@example.com"
+
+
+def p50(call: Callable[[], object], repeat: int) -> float:
+    call()  # warm up
+    samples = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        call()
+        samples.append((time.perf_counter() - started) * 1000)
+    return statistics.median(samples)
+
+
+def shapes(ids: Callable[..., str], orders: int, products: int) -> dict[str, dict[str, Any]]:
+    return {
+        "small: count PRODUCTS": {"table_id": products, "aggregations": [{"function": "count"}]},
+        "small: 10 raw orders": {"table_id": orders, "limit": 10},
+        "medium: 2,000 raw orders (cap)": {"table_id": orders},
+        "large: revenue by month": {
+            "table_id": orders,
+            "aggregations": [{"field_id": ids("TOTAL"), "function": "sum"}],
+            "group_by": [{"field_id": ids("CREATED_AT"), "field_granularity": "month"}],
+        },
+        "large: revenue by state (join)": {
+            "table_id": orders,
+            "aggregations": [{"field_id": ids("TOTAL"), "function": "sum"}],
+            "group_by": [{"field_id": ids("STATE", "USER_ID")}],
+        },
+        "large: distinct buyers by category, weekday": {
+            "table_id": orders,
+            "aggregations": [{"field_id": ids("USER_ID"), "function": "count-distinct"}],
+            "group_by": [
+                {"field_id": ids("CATEGORY", "PRODUCT_ID")},
+                {"field_id": ids("CREATED_AT"), "field_granularity": "day-of-week"},
+            ],
+        },
+        "large: quantiles-free scan with text filter": {
+            "table_id": orders,
+            "filters": [
+                {
+                    "field_id": ids("TITLE", "PRODUCT_ID"),
+                    "operation": "string-contains",
+                    "value": "steel",
+                }
+            ],
+            "aggregations": [{"function": "count"}, {"field_id": ids("TOTAL"), "function": "avg"}],
+            "group_by": [{"field_id": ids("SOURCE", "USER_ID")}],
+        },
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--scale", type=int, default=10)
+    parser.add_argument("--repeat", type=int, default=30)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        files = prepare_demo(Path(tmp), args.scale)
+        settings = Settings(
+            data_dir=Path(tmp),
+            env={"SEXTANT_JWT_SECRET": SECRET},
+            jwt_secret=SECRET,
+            config=files.model,
+            log_level="warning",
+        )
+        service = Sextant(settings)
+        service.sync()
+        server = uvicorn.Server(
+            uvicorn.Config(
+                create_app(settings, service), port=8766, log_level="warning", lifespan="off"
+            )
+        )
+        threading.Thread(target=server.run, daemon=True).start()
+        while not server.started:
+            time.sleep(0.05)
+        client = httpx.Client(base_url="http://127.0.0.1:8766/api/agent/v1", timeout=120)
+        headers = {"Authorization": f"Bearer {make_jwt(SECRET, EMAIL)}"}
+        snap = service.snapshot()
+        table = {t.name: t.id for t in snap.tables.values()}
+        detail = client.get(f"/table/{table['ORDERS']}", headers=headers).json()
+
+        def ids(column: str, via: str | None = None) -> str:
+            fields = (
+                detail["fields"]
+                if via is None
+                else next(t["fields"] for t in detail["related_tables"] if t["related_by"] == via)
+            )
+            return str(next(f["field_id"] for f in fields if f["name"] == column))
+
+        principal = service.principal_for(EMAIL)
+        direct = duckdb.connect(str(files.warehouse), read_only=True)
+        print(f"demo scale {args.scale} ({18760 * args.scale:,} orders), p50 of {args.repeat} runs")
+        print(f"{'shape':46} {'sextant ms':>10} {'direct ms':>10} {'ratio':>6} {'+ms':>6}")
+        for name, body in shapes(ids, table["ORDERS"], table["PRODUCTS"]).items():
+            token = client.post("/construct-query", json=body, headers=headers).json()["query"]
+            sql = service.explain(principal, token)
+
+            def via_sextant(token: str = token) -> None:
+                headers["Authorization"] = f"Bearer {make_jwt(SECRET, EMAIL)}"
+                answer = client.post("/execute", json={"query": token}, headers=headers).json()
+                assert answer["status"] == "completed", answer
+
+            def via_duckdb(sql: str = sql) -> None:
+                direct.execute(sql).fetchall()
+
+            ours, theirs = p50(via_sextant, args.repeat), p50(via_duckdb, args.repeat)
+            print(
+                f"{name:46} {ours:10.2f} {theirs:10.2f} {ours / theirs:6.2f} {ours - theirs:6.2f}"
+            )
+        server.should_exit = True
+        service.close()
+
+
+if __name__ == "__main__":
+    main()
