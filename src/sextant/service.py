@@ -36,6 +36,9 @@ from sextant.query.gate import QueryGate
 from sextant.query.spec import QueryRequest
 from sextant.query.sql import to_sql
 from sextant.query.token import decode_token
+from sextant.search.embedding import Embedder, load_embedder
+from sextant.search.index import SearchIndex
+from sextant.search.items import search_item
 from sextant.settings import Settings
 from sextant.store.apply import ApplyResult, apply_model
 from sextant.store.credentials import (
@@ -117,6 +120,7 @@ class Sextant:
         self._snapshot: Snapshot | None = None
         self._snapshot_lock = threading.Lock()
         self._token_secret: bytes | None = None
+        self._search: SearchIndex | None = None
         self.fingerprint_cache = FingerprintCache()
         self.warehouses = Warehouses(self._warehouse_urls, lambda: self._model_dir())
         self.queries = QueryEngine(
@@ -167,6 +171,8 @@ class Sextant:
             self._snapshot = None
         self.fingerprint_cache.clear()
         self.queries.forget_plans()
+        with self._snapshot_lock:
+            self._search = None
         self._jwt_config = None
 
     # -- the model -------------------------------------------------------------------------
@@ -339,6 +345,33 @@ class Sextant:
         if identity is None:
             raise NotFoundError(f"No active user with email {email}.")
         return Principal(identity.user_id, identity.email, identity.groups, identity.attributes)
+
+    def embedder(self) -> Embedder:
+        return load_embedder(
+            self.settings.embedding_url,
+            self.settings.embedding_model,
+            self.settings.embedding_api_key,
+        )
+
+    def search_index(self) -> SearchIndex:
+        """The index of the current model (rebuilt after apply or sync)."""
+        snapshot = self.snapshot()
+        with self._snapshot_lock:
+            if self._search is None or self._search.snapshot is not snapshot:
+                self._search = SearchIndex(snapshot, self.engine, self.embedder)
+            return self._search
+
+    def search(
+        self,
+        principal: Principal,
+        term_queries: list[str],
+        semantic_queries: list[str],
+        limit: int,
+    ) -> dict[str, Any]:
+        index = self.search_index()
+        found = index.search(principal, term_queries, semantic_queries, limit)
+        data = [search_item(index.snapshot, doc) for doc in found]
+        return {"data": data, "total_count": len(data)}
 
     def field_values(
         self, principal: Principal, kind: str, entity_id: int, field_id: str, limit: int

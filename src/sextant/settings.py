@@ -49,6 +49,9 @@ class Settings:
     max_queries_per_user: int = 2
     max_queued_queries: int = 32
     max_request_bytes: int = 1_000_000
+    embedding_url: str | None = None
+    embedding_model: str | None = None
+    embedding_api_key: str | None = field(default=None, repr=False)
     env: Mapping[str, str] = field(default_factory=dict, repr=False, compare=False)
 
     def __post_init__(self) -> None:

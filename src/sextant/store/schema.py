@@ -16,6 +16,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
@@ -39,6 +40,7 @@ __all__ = [
     "metrics",
     "model_state",
     "sandboxes",
+    "search_vectors",
     "segments",
     "server_settings",
     "sessions",
@@ -285,4 +287,14 @@ server_settings = Table(
     metadata,
     Column("key", String(64), primary_key=True),
     Column("value", Text, nullable=False),
+)
+
+search_vectors = Table(
+    "search_vectors",
+    metadata,
+    Column("entity_type", String(16), primary_key=True),  # table | metric
+    Column("entity_id", Integer, primary_key=True),
+    Column("model", String(128), nullable=False),
+    Column("text_hash", String(64), nullable=False),  # sha256 of the text that was embedded
+    Column("vector", LargeBinary, nullable=False),  # float32, little-endian
 )

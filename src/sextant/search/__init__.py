@@ -1,0 +1,1 @@
+"""Search: keyword (BM25) and embedding rankings fused by reciprocal rank, per caller."""

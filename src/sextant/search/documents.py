@@ -1,0 +1,115 @@
+"""What search knows about each table and metric, built from the snapshot."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sextant.store.snapshot import Snapshot, TableRow
+
+__all__ = ["Doc", "documents", "keyword_text"]
+
+
+@dataclass(frozen=True)
+class Doc:
+    kind: str  # table | metric
+    id: int
+    name: str
+    display_name: str
+    description: str
+    collection: str | None
+    semantic_text: str
+
+    @property
+    def key(self) -> tuple[str, int]:
+        return (self.kind, self.id)
+
+
+def _sandbox_hidden(snapshot: Snapshot, table_id: int) -> frozenset[str]:
+    hidden: set[str] = set()
+    for sandbox in snapshot.sandboxes.get(table_id, ()):
+        hidden.update(sandbox.definition.get("hidden_columns", ()))
+    return frozenset(hidden)
+
+
+def _columns(table: TableRow, hidden: frozenset[str]) -> list[str]:
+    parts = []
+    for f in table.fields:
+        if f.visible and f.name not in hidden:
+            parts.append(
+                f"{f.display_name} ({f.name})" + (f": {f.description}" if f.description else "")
+            )
+    return parts
+
+
+_AGGREGATION_WORDS = {
+    "count": "number of",
+    "count-distinct": "number of distinct",
+    "sum": "sum of",
+    "avg": "average of",
+    "min": "minimum of",
+    "max": "maximum of",
+}
+
+
+def _measure(definition: dict[str, object], table: TableRow) -> str:
+    """``sum of Total (What the customer paid…)``: what a metric aggregates, in words."""
+    spec = definition.get("aggregation")
+    if not isinstance(spec, dict):
+        return ""
+    words = _AGGREGATION_WORDS.get(str(spec.get("function")), "")
+    column = table.field(str(spec.get("column"))) if spec.get("column") else None
+    if column is None:
+        return f"{words} {table.display_name}."
+    detail = f" ({column.description})" if column.description else ""
+    return f"{words} {column.display_name}{detail}."
+
+
+def documents(snapshot: Snapshot) -> list[Doc]:
+    """Every active, visible table and every active metric, in a stable order."""
+    docs = []
+    for table in sorted(snapshot.tables.values(), key=lambda t: t.id):
+        if table.visibility != "normal":
+            continue
+        columns = _columns(table, _sandbox_hidden(snapshot, table.id))
+        semantic = f"{table.display_name}. {table.description or ''} Columns: {'; '.join(columns)}"
+        docs.append(
+            Doc(
+                "table",
+                table.id,
+                table.name,
+                table.display_name,
+                table.description or "",
+                None,
+                semantic,
+            )
+        )
+    for metric in sorted(snapshot.metrics.values(), key=lambda m: m.id):
+        collection = snapshot.collections.get(metric.collection_id or -1)
+        table = snapshot.tables[metric.table_id]
+        semantic = (
+            f"{metric.name}. {metric.description or ''} {_measure(metric.definition, table)} "
+            f"Metric in {collection.name if collection else ''}, over {table.display_name}."
+        )
+        docs.append(
+            Doc(
+                "metric",
+                metric.id,
+                metric.name,
+                metric.name,
+                metric.description or "",
+                collection.name if collection else None,
+                semantic,
+            )
+        )
+    return docs
+
+
+def keyword_text(doc: Doc, snapshot: Snapshot, hidden: frozenset[str]) -> str:
+    """Names, display names, descriptions, collection and column names (minus ``hidden``)."""
+    parts = [doc.name, doc.display_name, doc.description, doc.collection or ""]
+    if doc.kind == "table":
+        parts += _columns(snapshot.tables[doc.id], hidden)
+    else:
+        table = snapshot.tables[snapshot.metrics[doc.id].table_id]
+        parts += [table.name, table.display_name]
+    return " ".join(parts)
