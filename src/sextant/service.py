@@ -121,6 +121,7 @@ class Sextant:
         self._snapshot_lock = threading.Lock()
         self._token_secret: bytes | None = None
         self._search: SearchIndex | None = None
+        self._embedder: Embedder | None = None
         self.fingerprint_cache = FingerprintCache()
         self.warehouses = Warehouses(self._warehouse_urls, lambda: self._model_dir())
         self.queries = QueryEngine(
@@ -149,6 +150,8 @@ class Sextant:
     def close(self) -> None:
         """Release the application database's and the warehouses' connections."""
         self.warehouses.close()
+        if self._embedder is not None:
+            self._embedder.close()
         self.engine.dispose()
 
     def _warehouse_urls(self) -> dict[str, str]:
@@ -347,11 +350,15 @@ class Sextant:
         return Principal(identity.user_id, identity.email, identity.groups, identity.attributes)
 
     def embedder(self) -> Embedder:
-        return load_embedder(
-            self.settings.embedding_url,
-            self.settings.embedding_model,
-            self.settings.embedding_api_key,
-        )
+        """The configured embedder, made once per service."""
+        with self._snapshot_lock:
+            if self._embedder is None:
+                self._embedder = load_embedder(
+                    self.settings.embedding_url,
+                    self.settings.embedding_model,
+                    self.settings.embedding_api_key,
+                )
+            return self._embedder
 
     def search_index(self) -> SearchIndex:
         """The index of the current model (rebuilt after apply or sync)."""

@@ -8,6 +8,7 @@ Each query string is its own list; lists are fused by reciprocal rank.
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -30,6 +31,8 @@ from sextant.store.vectors import vectors_for
 
 __all__ = ["SearchIndex"]
 
+log = logging.getLogger("sextant.search")
+
 SEMANTIC_FLOOR = 0.15  # below this cosine similarity a document is not a semantic match
 
 
@@ -50,12 +53,23 @@ class SearchIndex:
         self._embedder = embedder
         self.docs = documents(snapshot)
         self._keyword: LRU[_Keyword] = LRU(64)
+        self._views: LRU[list[int]] = LRU(64)
+        self._matrices: LRU[npt.NDArray[np.float32]] = LRU(16)
         self._vectors: npt.NDArray[np.float32] | None = None
         self._lock = threading.Lock()
         self.embedded = 0  # how many texts the last vector refresh had to embed
 
     # -- what the caller may see -----------------------------------------------------------
     def visible(self, principal: Principal) -> list[int]:
+        """Positions of the documents the caller may see (cached per set of groups)."""
+        key = (principal.groups, principal.is_admin)
+        found = self._views.get(key)
+        if found is None:
+            found = self._visible(principal)
+            self._views.put(key, found)
+        return found
+
+    def _visible(self, principal: Principal) -> list[int]:
         out = []
         for i, doc in enumerate(self.docs):
             if doc.kind == "table":
@@ -126,12 +140,28 @@ class SearchIndex:
         )
         return [index.positions[j] for j in order]
 
-    def _semantic_list(self, positions: list[int], query: str, limit: int) -> list[int]:
+    def _visible_vectors(
+        self, principal: Principal, positions: list[int]
+    ) -> npt.NDArray[np.float32]:
+        key = (principal.groups, principal.is_admin)
+        found = self._matrices.get(key)
+        if found is None:
+            found = np.ascontiguousarray(self.vectors()[positions])
+            self._matrices.put(key, found)
+        return found
+
+    def _semantic_list(
+        self, principal: Principal, positions: list[int], query: str, limit: int
+    ) -> list[int]:
         if not positions or not query.strip():
             return []
-        matrix = self.vectors()
-        question = self._embedder().embed([query])[0]
-        sims = matrix[positions] @ question
+        try:
+            matrix = self._visible_vectors(principal, positions)
+            question = self._embedder().embed([query])[0]
+        except Exception as exc:  # an unreachable embedding endpoint: keep keyword search
+            log.warning("semantic search unavailable, answering with keywords only: %s", exc)
+            return []
+        sims = matrix @ question
         order = sorted(
             (j for j in range(len(positions)) if sims[j] >= SEMANTIC_FLOOR),
             key=lambda j: (-float(sims[j]), self.docs[positions[j]].name, positions[j]),
@@ -150,6 +180,8 @@ class SearchIndex:
         if term_queries:
             index = self._keyword_index(principal, positions)
             lists += [self._keyword_list(index, q) for q in term_queries]
-        lists += [self._semantic_list(positions, q, max(limit, 50)) for q in semantic_queries]
+        lists += [
+            self._semantic_list(principal, positions, q, max(limit, 50)) for q in semantic_queries
+        ]
         fused = rrf(lists, tie=lambda i: (self.docs[i].name, self.docs[i].id))
         return [self.docs[i] for i in fused[:limit]]
