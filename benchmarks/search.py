@@ -32,7 +32,39 @@ from sextant.store.snapshot import (
     TableRow,
 )
 
-WORDS = ["order", "customer", "invoice", "payment", "refund", "shipment", "product", "inventory", "supplier", "warehouse", "campaign", "click", "session", "visit", "subscription", "churn", "revenue", "margin", "cost", "budget", "forecast", "employee", "payroll", "ticket", "support", "lead", "opportunity", "account", "contract", "region", "store"]
+WORDS = [
+    "order",
+    "customer",
+    "invoice",
+    "payment",
+    "refund",
+    "shipment",
+    "product",
+    "inventory",
+    "supplier",
+    "warehouse",
+    "campaign",
+    "click",
+    "session",
+    "visit",
+    "subscription",
+    "churn",
+    "revenue",
+    "margin",
+    "cost",
+    "budget",
+    "forecast",
+    "employee",
+    "payroll",
+    "ticket",
+    "support",
+    "lead",
+    "opportunity",
+    "account",
+    "contract",
+    "region",
+    "store",
+]
 
 
 def generated(tables: int, metrics: int, seed: int = 7) -> Snapshot:
