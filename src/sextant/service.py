@@ -313,6 +313,7 @@ class Sextant:
             self.warehouses.connection,
             self.fingerprint_cache,
             self.settings.value_list_threshold,
+            self.warehouses.discard,
         )
 
     def table_detail(

@@ -14,7 +14,7 @@ from sqlalchemy import Engine
 from sextant.auth.principal import Principal
 from sextant.entities.shapes import compact, field_object, named_object, table_summary
 from sextant.entities.values import FingerprintCache, fingerprints_for
-from sextant.errors import ForbiddenError, NotFoundError
+from sextant.errors import ForbiddenError, NotFoundError, WarehouseError
 from sextant.permissions.decide import TableAccess, metric_access, table_access
 from sextant.query.fields import Column, column_list, field_id, parse_field_id, visible_columns
 from sextant.query.rows import bound_sandboxes, restricted
@@ -54,7 +54,9 @@ class Discovery:
         connection: Connection,
         cache: FingerprintCache,
         threshold: int,
+        discard: Callable[[str], None] = lambda _name: None,
     ) -> None:
+        self.discard = discard
         self.snapshot = snapshot
         self.engine = engine
         self.connection = connection
@@ -104,13 +106,20 @@ class Discovery:
         )
 
         def compute(columns: list[tuple[str, str]]) -> dict[str, Fingerprint]:
-            with self.connection(database.name) as con:
+            try:
+                with self.connection(database.name) as con:
 
-                def open_table(t: TableRow) -> ir.Table:
-                    return con.table(t.name, database=t.schema)
+                    def open_table(t: TableRow) -> ir.Table:
+                        return con.table(t.name, database=t.schema)
 
-                rows = restricted(table, access, principal, self.snapshot, open_table)
-                return fingerprint_table(rows, columns, threshold=self.threshold)
+                    rows = restricted(table, access, principal, self.snapshot, open_table)
+                    return fingerprint_table(rows, columns, threshold=self.threshold)
+            except WarehouseError:
+                raise
+            except Exception as exc:  # the engine's own error types vary
+                self.discard(database.name)
+                first = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:300]
+                raise WarehouseError(f"The warehouse could not be read: {first}") from exc
 
         return fingerprints_for(
             engine=self.engine,

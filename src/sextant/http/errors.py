@@ -10,7 +10,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
-from sextant.errors import AuthenticationError, RateLimitedError, UserError
+from sextant.errors import AuthenticationError, RateLimitedError, UserError, WarehouseError
 
 __all__ = ["install_error_handlers"]
 
@@ -34,6 +34,13 @@ def install_error_handlers(app: FastAPI) -> None:
             headers["Retry-After"] = str(exc.retry_after)
         return JSONResponse(
             _body(exc.code, exc.message, exc.errors), status_code=exc.status, headers=headers
+        )
+
+    @app.exception_handler(WarehouseError)
+    async def warehouse_down(_request: Request, exc: WarehouseError) -> JSONResponse:
+        log.warning("warehouse unavailable: %s", exc)
+        return JSONResponse(
+            _body("warehouse_unavailable", str(exc)), status_code=503, headers={"Retry-After": "5"}
         )
 
     @app.exception_handler(RequestValidationError)

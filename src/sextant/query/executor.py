@@ -12,6 +12,7 @@ from sqlalchemy import Engine
 
 from sextant.auth.principal import Principal
 from sextant.cache import LRU
+from sextant.errors import UserError
 from sextant.query.compile import Compiled, compile_query
 from sextant.query.gate import QueryGate, Ticket
 from sextant.query.normal import NormQuery
@@ -40,11 +41,13 @@ class Limits:
 @dataclass
 class Prepared:
     principal: Principal
-    resolved: Resolved
-    compiled: Compiled
-    database: str
-    engine: str
-    ticket: Ticket
+    norm: NormQuery
+    resolved: Resolved | None = None
+    compiled: Compiled | None = None
+    database: str = ""
+    engine: str = ""
+    ticket: Ticket | None = None
+    failure: str | None = None  # the warehouse failed before the query could start
 
 
 class QueryEngine:
@@ -79,20 +82,24 @@ class QueryEngine:
         snapshot = self.snapshot()
         resolved = resolve(norm, principal, snapshot)
         database = snapshot.databases[resolved.table.database_id]
-        with self.warehouses.connection(database.name) as con:
+        try:
+            with self.warehouses.connection(database.name) as con:
 
-            def open_table(table: TableRow) -> ir.Table:
-                return con.table(table.name, database=table.schema)
+                def open_table(table: TableRow) -> ir.Table:
+                    return con.table(table.name, database=table.schema)
 
-            compiled = compile_query(
-                resolved,
-                principal,
-                snapshot,
-                open_table,
-                raw_cap=self.limits.raw_rows,
-                aggregated_cap=self.limits.aggregated_rows,
-            )
-            compiled = replace(compiled, sql=str(con.compile(compiled.expr)))
+                compiled = compile_query(
+                    resolved,
+                    principal,
+                    snapshot,
+                    open_table,
+                    raw_cap=self.limits.raw_rows,
+                    aggregated_cap=self.limits.aggregated_rows,
+                )
+                compiled = replace(compiled, sql=str(con.compile(compiled.expr)))
+        except Exception:
+            self.warehouses.discard(database.name)  # reconnect next time
+            raise
         return resolved, compiled, database.name, database.engine
 
     def prepare(self, principal: Principal, token: object) -> Prepared:
@@ -111,11 +118,17 @@ class QueryEngine:
         )
         plan = self._plans.get(key)
         if plan is None:
-            plan = self.compile(principal, norm)
+            try:
+                plan = self.compile(principal, norm)
+            except UserError:
+                raise
+            except Exception as exc:  # the warehouse is down or refused: a 202 "failed"
+                log.warning("cannot prepare a query for user %s: %s", principal.user_id, exc)
+                return Prepared(principal, norm, failure=_first_line(exc))
             self._plans.put(key, plan)
         resolved, compiled, database, engine = plan
         ticket = self.gate.admit(principal.user_id)
-        return Prepared(principal, resolved, compiled, database, engine, ticket)
+        return Prepared(principal, norm, resolved, compiled, database, engine, ticket)
 
     def forget_plans(self) -> None:
         self._plans.clear()
@@ -124,8 +137,11 @@ class QueryEngine:
         """The response body in pieces; failures become ``status: failed`` bodies."""
         started = time.perf_counter()
         status, rows, error = "completed", None, None
-        chunks: list[str]
+        chunks: list[str] = []
         try:
+            if prepared.failure is not None:
+                raise _Unavailable(prepared.failure)
+            assert prepared.ticket is not None and prepared.compiled is not None
             if not prepared.ticket.wait(self.limits.timeout_seconds):
                 raise QueryTimedOut()
             backend, lock = self.warehouses.acquire(prepared.database)
@@ -156,13 +172,16 @@ class QueryEngine:
         except QueryCancelled:
             status, error = "cancelled", "The query was cancelled."
         except Exception as exc:  # the warehouse refused: report it, without internals
+            if prepared.failure is None:
+                self.warehouses.discard(prepared.database)
             status = "failed"
             error = "The warehouse could not run the query: " + _first_line(exc)
             log.warning("query failed for user %s: %s", prepared.principal.user_id, exc)
         finally:
-            prepared.ticket.release()
+            if prepared.ticket is not None:
+                prepared.ticket.release()
         duration = int((time.perf_counter() - started) * 1000)
-        norm = prepared.resolved.norm
+        norm = prepared.norm
         record(
             self.app_db,
             user_id=prepared.principal.user_id,
@@ -177,6 +196,10 @@ class QueryEngine:
         if error is not None:
             return [failed_body(error)]
         return chunks
+
+
+class _Unavailable(Exception):
+    pass
 
 
 def _first_line(exc: Exception) -> str:

@@ -6,6 +6,7 @@ statements on one connection.
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -45,6 +46,16 @@ class Warehouses:
         with self.connection(database) as con:
             pass
         return con, self._locks[database]
+
+    def discard(self, database: str) -> None:
+        """Drop a connection that failed, so that the next use reconnects."""
+        with self._guard:
+            lock = self._locks.setdefault(database, threading.Lock())
+        with lock:
+            con = self._connections.pop(database, None)
+        if con is not None:
+            with contextlib.suppress(Exception):  # already broken
+                con.disconnect()
 
     def close(self) -> None:
         with self._guard:
