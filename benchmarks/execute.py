@@ -10,17 +10,14 @@ duckdb module on the same file. Overhead = Sextant / direct (ratio) and Sextant 
 from __future__ import annotations
 
 import argparse
-import statistics
 import tempfile
-import threading
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import duckdb
 import httpx
-import uvicorn
+from common import percentiles, serve
 
 from sextant.auth.tokens import make_jwt
 from sextant.demo.setup import prepare_demo
@@ -33,13 +30,7 @@ EMAIL = "analyst@example.com"
 
 
 def p50(call: Callable[[], object], repeat: int) -> float:
-    call()  # warm up
-    samples = []
-    for _ in range(repeat):
-        started = time.perf_counter()
-        call()
-        samples.append((time.perf_counter() - started) * 1000)
-    return statistics.median(samples)
+    return percentiles(call, repeat)[0]
 
 
 def shapes(ids: Callable[..., str], orders: int, products: int) -> dict[str, dict[str, Any]]:
@@ -96,50 +87,44 @@ def main() -> None:
         )
         service = Sextant(settings)
         service.sync()
-        server = uvicorn.Server(
-            uvicorn.Config(
-                create_app(settings, service), port=8766, log_level="warning", lifespan="off"
-            )
-        )
-        threading.Thread(target=server.run, daemon=True).start()
-        while not server.started:
-            time.sleep(0.05)
-        client = httpx.Client(base_url="http://127.0.0.1:8766/api/agent/v1", timeout=120)
-        headers = {"Authorization": f"Bearer {make_jwt(SECRET, EMAIL)}"}
-        snap = service.snapshot()
-        table = {t.name: t.id for t in snap.tables.values()}
-        detail = client.get(f"/table/{table['ORDERS']}", headers=headers).json()
-
-        def ids(column: str, via: str | None = None) -> str:
-            fields = (
-                detail["fields"]
-                if via is None
-                else next(t["fields"] for t in detail["related_tables"] if t["related_by"] == via)
-            )
-            return str(next(f["field_id"] for f in fields if f["name"] == column))
-
-        principal = service.principal_for(EMAIL)
-        direct = duckdb.connect(str(files.warehouse), read_only=True)
-        print(f"demo scale {args.scale} ({18760 * args.scale:,} orders), p50 of {args.repeat} runs")
-        print(f"{'shape':46} {'sextant ms':>10} {'direct ms':>10} {'ratio':>6} {'+ms':>6}")
-        for name, body in shapes(ids, table["ORDERS"], table["PRODUCTS"]).items():
-            token = client.post("/construct-query", json=body, headers=headers).json()["query"]
-            sql = service.explain(principal, token)
-
-            def via_sextant(token: str = token) -> None:
-                headers["Authorization"] = f"Bearer {make_jwt(SECRET, EMAIL)}"
-                answer = client.post("/execute", json={"query": token}, headers=headers).json()
-                assert answer["status"] == "completed", answer
-
-            def via_duckdb(sql: str = sql) -> None:
-                direct.execute(sql).fetchall()
-
-            ours, theirs = p50(via_sextant, args.repeat), p50(via_duckdb, args.repeat)
-            print(
-                f"{name:46} {ours:10.2f} {theirs:10.2f} {ours / theirs:6.2f} {ours - theirs:6.2f}"
-            )
-        server.should_exit = True
+        with serve(create_app(settings, service), 8766) as base_url:
+            compare(service, files.warehouse, base_url, args)
         service.close()
+
+
+def compare(service: Sextant, warehouse: Path, base_url: str, args: argparse.Namespace) -> None:
+    client = httpx.Client(base_url=f"{base_url}/api/agent/v1", timeout=120)
+    headers = {"Authorization": f"Bearer {make_jwt(SECRET, EMAIL)}"}
+    snap = service.snapshot()
+    table = {t.name: t.id for t in snap.tables.values()}
+    detail = client.get(f"/table/{table['ORDERS']}", headers=headers).json()
+
+    def ids(column: str, via: str | None = None) -> str:
+        fields = (
+            detail["fields"]
+            if via is None
+            else next(t["fields"] for t in detail["related_tables"] if t["related_by"] == via)
+        )
+        return str(next(f["field_id"] for f in fields if f["name"] == column))
+
+    principal = service.principal_for(EMAIL)
+    direct = duckdb.connect(str(warehouse), read_only=True)
+    print(f"demo scale {args.scale} ({18760 * args.scale:,} orders), p50 of {args.repeat} runs")
+    print(f"{'shape':46} {'sextant ms':>10} {'direct ms':>10} {'ratio':>6} {'+ms':>6}")
+    for name, body in shapes(ids, table["ORDERS"], table["PRODUCTS"]).items():
+        token = client.post("/construct-query", json=body, headers=headers).json()["query"]
+        sql = service.explain(principal, token)
+
+        def via_sextant(token: str = token) -> None:
+            headers["Authorization"] = f"Bearer {make_jwt(SECRET, EMAIL)}"
+            answer = client.post("/execute", json={"query": token}, headers=headers).json()
+            assert answer["status"] == "completed", answer
+
+        def via_duckdb(sql: str = sql) -> None:
+            direct.execute(sql).fetchall()
+
+        ours, theirs = p50(via_sextant, args.repeat), p50(via_duckdb, args.repeat)
+        print(f"{name:46} {ours:10.2f} {theirs:10.2f} {ours / theirs:6.2f} {ours - theirs:6.2f}")
 
 
 if __name__ == "__main__":

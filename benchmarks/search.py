@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import argparse
 import random
-import statistics
 import tempfile
 import time
-from collections.abc import Callable
 from pathlib import Path
+
+from common import percentiles
 
 from sextant.auth.principal import Principal
 from sextant.demo.setup import prepare_demo
@@ -138,16 +138,6 @@ def generated(tables: int, metrics: int, seed: int = 7) -> Snapshot:
         {},
         {k: tuple(v) for k, v in by_table.items()},
     )
-
-
-def percentiles(call: Callable[[], object], n: int) -> tuple[float, float]:
-    samples = []
-    for _ in range(n):
-        started = time.perf_counter()
-        call()
-        samples.append((time.perf_counter() - started) * 1000)
-    samples.sort()
-    return statistics.median(samples), samples[max(0, int(len(samples) * 0.95) - 1)]
 
 
 QUERIES = [

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import time
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -105,34 +104,11 @@ def anyio_backend() -> str:
 @pytest.fixture
 def live_server(demo_service: Sextant) -> Iterator[str]:
     """The demo app served by uvicorn on a free loopback port, in a thread; yields its URL."""
-    import socket
-    import threading
-
-    import uvicorn
-
     from sextant.http import create_app
+    from tests.servers import serve
 
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = int(sock.getsockname()[1])
-    config = uvicorn.Config(
-        create_app(demo_service.settings, demo_service),
-        host="127.0.0.1",
-        port=port,
-        log_level="warning",
-        lifespan="off",
-    )
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            pytest.fail("the test server did not start")
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
+    with serve(create_app(demo_service.settings, demo_service)) as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

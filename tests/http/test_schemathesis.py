@@ -6,16 +6,12 @@ over real HTTP to a server on the shared, synced demo.
 
 from __future__ import annotations
 
-import socket
 import tempfile
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import schemathesis
-import uvicorn
 from hypothesis import HealthCheck, settings
 
 from sextant.auth.tokens import make_jwt
@@ -23,6 +19,7 @@ from sextant.http import create_app
 from sextant.service import Sextant
 from sextant.settings import Settings
 from tests.conftest import TEST_SECRET
+from tests.servers import serve
 
 
 def _document() -> dict[str, object]:
@@ -39,18 +36,8 @@ schema = schemathesis.openapi.from_dict(_document())
 
 @pytest.fixture(scope="module")
 def base_url(shared_service: Sextant) -> Iterator[str]:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    app = create_app(shared_service.settings, shared_service)
-    server = uvicorn.Server(uvicorn.Config(app, port=port, log_level="warning", lifespan="off"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    while not server.started:
-        time.sleep(0.02)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(10)
+    with serve(create_app(shared_service.settings, shared_service)) as url:
+        yield url
 
 
 @schema.parametrize()

@@ -18,6 +18,7 @@ from sextant.settings import Settings
 from sextant.store import schema as s
 from tests.agent_client import AgentClient
 from tests.conftest import TEST_SECRET, make_settings
+from tests.servers import serve
 
 MODEL = """
 databases:
@@ -101,27 +102,10 @@ def test_timeout_stops_the_query(slow: Sextant) -> None:
 
 @pytest.fixture
 def live(slow: Sextant) -> Iterator[str]:
-    import socket
-
-    import uvicorn
-
     from sextant.http import create_app
 
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    server = uvicorn.Server(
-        uvicorn.Config(
-            create_app(slow.settings, slow), port=port, log_level="warning", lifespan="off"
-        )
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    while not server.started:
-        time.sleep(0.02)
-    yield f"http://127.0.0.1:{port}/api/agent/v1"
-    server.should_exit = True
-    thread.join(10)
+    with serve(create_app(slow.settings, slow)) as url:
+        yield url + "/api/agent/v1"
 
 
 @pytest.mark.parametrize("slow", [60.0], indirect=True)  # only the disconnect can stop it

@@ -4,13 +4,10 @@ from __future__ import annotations
 
 import hashlib
 import socket
-import threading
-import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
-import uvicorn
 from fastapi import FastAPI
 from sqlalchemy import select
 
@@ -21,6 +18,7 @@ from sextant.settings import Settings
 from sextant.store import schema as s
 from tests.agent_client import AgentClient
 from tests.conftest import make_settings
+from tests.servers import serve
 
 
 def _bag_of_words(text: str, dim: int = 64) -> list[float]:
@@ -48,17 +46,8 @@ def endpoint() -> Iterator[tuple[str, list[dict[str, Any]]]]:
             ],
         }
 
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, port=port, log_level="warning", lifespan="off"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    while not server.started:
-        time.sleep(0.02)
-    yield f"http://127.0.0.1:{port}", seen
-    server.should_exit = True
-    thread.join(10)
+    with serve(app) as url:
+        yield url, seen
 
 
 def test_search_through_an_openai_compatible_endpoint(

@@ -15,7 +15,7 @@ from sextant.auth.principal import Principal
 from sextant.entities.shapes import compact, field_object, named_object, table_summary
 from sextant.entities.values import FingerprintCache, fingerprints_for
 from sextant.errors import ForbiddenError, NotFoundError, WarehouseError
-from sextant.permissions.decide import TableAccess, metric_access, table_access
+from sextant.permissions.decide import metric_access, table_access, table_access_for
 from sextant.query.fields import Column, column_list, field_id, parse_field_id, visible_columns
 from sextant.query.rows import bound_sandboxes, restricted
 from sextant.store.snapshot import MetricRow, Snapshot, TableRow
@@ -64,16 +64,6 @@ class Discovery:
         self.threshold = threshold
 
     # -- access ----------------------------------------------------------------------------
-    def access(self, principal: Principal) -> Callable[[int], TableAccess]:
-        memo: dict[int, TableAccess] = {}
-
-        def decide(table_id: int) -> TableAccess:
-            if table_id not in memo:
-                memo[table_id] = table_access(principal, self.snapshot, table_id)
-            return memo[table_id]
-
-        return decide
-
     def usable_table(self, principal: Principal, table_id: int) -> TableRow:
         table = self.snapshot.tables.get(table_id)
         if table is None:
@@ -91,7 +81,7 @@ class Discovery:
         return metric
 
     def columns(self, principal: Principal, table: TableRow) -> list[Column]:
-        return column_list(self.snapshot, table, self.access(principal))
+        return column_list(self.snapshot, table, table_access_for(principal, self.snapshot))
 
     # -- values ----------------------------------------------------------------------------
     def fingerprints(self, principal: Principal, table: TableRow) -> dict[str, Fingerprint]:

@@ -6,12 +6,20 @@ so that logs and tests can say why. Row-level limits come back as the sandboxes 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from sextant.auth.principal import Principal
 from sextant.store.snapshot import MetricRow, SandboxRow, Snapshot
 
-__all__ = ["Decision", "TableAccess", "collection_access", "metric_access", "table_access"]
+__all__ = [
+    "Decision",
+    "TableAccess",
+    "collection_access",
+    "metric_access",
+    "table_access",
+    "table_access_for",
+]
 
 _RANK = {"none": 0, "sandboxed": 1, "query": 2}
 
@@ -87,3 +95,15 @@ def metric_access(principal: Principal, snapshot: Snapshot, metric: MetricRow) -
     if not table.allowed:
         return Decision(False, f"the metric's table: {table.reason}")
     return Decision(True, f"{collection.reason}; {table.reason}")
+
+
+def table_access_for(principal: Principal, snapshot: Snapshot) -> Callable[[int], TableAccess]:
+    """``table_access`` for one caller, remembered per table for the life of a request."""
+    memo: dict[int, TableAccess] = {}
+
+    def decide(table_id: int) -> TableAccess:
+        if table_id not in memo:
+            memo[table_id] = table_access(principal, snapshot, table_id)
+        return memo[table_id]
+
+    return decide

@@ -8,7 +8,6 @@ at construction and again at execution, against the current model.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,7 +21,7 @@ from sextant.model.operations import (
     TRUNCATION_UNITS,
     Arity,
 )
-from sextant.permissions.decide import TableAccess, metric_access, table_access
+from sextant.permissions.decide import metric_access, table_access, table_access_for
 from sextant.query.fields import Column, column_list, parse_field_id
 from sextant.query.filters import coerce_values, kind_of
 from sextant.query.normal import NormAggregation, NormFilter, NormGroup, NormOrder, NormQuery, Ref
@@ -111,17 +110,6 @@ class Resolved:
         return bool(self.aggregations or self.group_by)
 
 
-def _access(principal: Principal, snapshot: Snapshot) -> Callable[[int], TableAccess]:
-    memo: dict[int, TableAccess] = {}
-
-    def decide(table_id: int) -> TableAccess:
-        if table_id not in memo:
-            memo[table_id] = table_access(principal, snapshot, table_id)
-        return memo[table_id]
-
-    return decide
-
-
 def _entity(
     kind: str, entity_id: int, principal: Principal, snapshot: Snapshot
 ) -> tuple[TableRow, MetricRow | None]:
@@ -164,7 +152,7 @@ def normalize(
         )
     table, metric = _entity(kind, entity, principal, snapshot)
     prefix = "t" if kind == "table" else "c"
-    columns = column_list(snapshot, table, _access(principal, snapshot))
+    columns = column_list(snapshot, table, table_access_for(principal, snapshot))
 
     def ref(path: str, raw: str | None) -> Ref | None:
         if raw is None:
@@ -257,7 +245,7 @@ class _Resolver:
         self.norm = norm
         self.snapshot = snapshot
         self.table, self.metric = _entity(norm.kind, norm.entity, principal, snapshot)
-        self.columns = column_list(snapshot, self.table, _access(principal, snapshot))
+        self.columns = column_list(snapshot, self.table, table_access_for(principal, snapshot))
         self.by_ref = {_ref(c): c for c in self.columns}
         self.own = {c.field.name: c for c in self.columns if c.via is None}
         self.problems = problems
