@@ -5,7 +5,10 @@ from __future__ import annotations
 import logging
 import os
 import sys
+import threading
 import time
+from collections.abc import Iterator
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -13,6 +16,7 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from sextant.demo.setup import DemoFiles
 from sextant.errors import ConfigurationError, ModelInvalidError, SextantError
 from sextant.model.issues import Issue
 from sextant.service import ProgressCallback, Sextant, SyncReport
@@ -55,6 +59,29 @@ def _logging(settings: Settings) -> None:
     )
 
 
+@contextmanager
+def _opened(settings: Settings) -> Iterator[Sextant]:
+    """A service for one command, closed (connections released) when the command ends."""
+    service = Sextant(settings)
+    try:
+        yield service
+    finally:
+        service.close()
+
+
+def _warm_search(service: Sextant) -> None:
+    """Load the embedding model and embed the catalog in the background at start-up, so the
+    first semantic search does not wait for it."""
+
+    def warm() -> None:
+        try:
+            service.search_index().vectors()
+        except Exception as exc:  # search still answers with keywords
+            log.warning("could not prepare semantic search: %s", exc)
+
+    threading.Thread(target=warm, name="sextant-warm-search", daemon=True).start()
+
+
 def _fail(exc: SextantError) -> typer.Exit:
     if isinstance(exc, ModelInvalidError):
         for issue in exc.issues:
@@ -76,7 +103,8 @@ def check(
 ) -> None:
     """Validate a model and report every problem, with lines and suggestions."""
     settings = _settings(data_dir=data_dir)
-    result = Sextant(settings).check(model, offline=offline)
+    with _opened(settings) as service:
+        result = service.check(model, offline=offline)
     for line in result.render():
         err.print(line, highlight=False, markup=False)
     if result.issues:
@@ -100,7 +128,8 @@ def apply(model: ModelFile, data_dir: DataDir = None) -> None:
     settings = _settings(data_dir=data_dir)
     _logging(settings)
     try:
-        result = Sextant(settings).apply(model)
+        with _opened(settings) as service:
+            result = service.apply(model)
     except SextantError as exc:
         raise _fail(exc) from exc
     out.print(f"applied {model}: " + ", ".join(f"{k} {v}" for k, v in result.counts.items()))
@@ -136,7 +165,8 @@ def sync(model: ModelFile, data_dir: DataDir = None) -> None:
     settings = _settings(data_dir=data_dir)
     _logging(settings)
     try:
-        report = _run_sync(Sextant(settings), model, settings)
+        with _opened(settings) as service:
+            report = _run_sync(service, model, settings)
     except SextantError as exc:
         raise _fail(exc) from exc
     out.print(
@@ -155,12 +185,12 @@ def serve(
     """Apply the model, then serve the Agent API."""
     settings = _settings(config=config, host=host, port=port, data_dir=data_dir)
     _logging(settings)
-    service = Sextant(settings)
-    try:
-        service.apply()
-    except SextantError as exc:
-        raise _fail(exc) from exc
-    _serve(settings, service)
+    with _opened(settings) as service:
+        try:
+            service.apply()
+        except SextantError as exc:
+            raise _fail(exc) from exc
+        _serve(settings, service)
 
 
 def _serve(settings: Settings, service: Sextant) -> None:
@@ -168,6 +198,7 @@ def _serve(settings: Settings, service: Sextant) -> None:
 
     from sextant.http.app import create_app
 
+    _warm_search(service)
     uvicorn.run(
         create_app(settings, service),
         host=settings.host,
@@ -189,7 +220,6 @@ def demo(
     ] = True,
 ) -> None:
     """Build the demo shop (warehouse, model, users), sync it and serve it."""
-    from sextant.auth.tokens import make_jwt
     from sextant.demo.setup import prepare_demo
 
     files = prepare_demo(data_dir, scale)
@@ -199,11 +229,21 @@ def demo(
         env, data_dir=data_dir, config=files.model, host=host, port=port, jwt_secret=secret
     )
     _logging(settings)
-    service = Sextant(settings)
-    try:
-        report = _run_sync(service, files.model, settings)
-    except SextantError as exc:
-        raise _fail(exc) from exc
+    with _opened(settings) as service:
+        try:
+            report = _run_sync(service, files.model, settings)
+        except SextantError as exc:
+            raise _fail(exc) from exc
+        _banner(files, report, secret, host, port, data_dir)
+        if serve_:
+            _serve(settings, service)
+
+
+def _banner(
+    files: DemoFiles, report: SyncReport, secret: str, host: str, port: int, data_dir: Path
+) -> None:
+    from sextant.auth.tokens import make_jwt
+
     token = make_jwt(secret, "analyst@example.com")
     base = f"http://{host}:{port}"
     out.print(
@@ -216,8 +256,6 @@ def demo(
         highlight=False,
         soft_wrap=True,
     )
-    if serve_:
-        _serve(settings, service)
 
 
 @app.command()
@@ -244,10 +282,18 @@ def token(
     data_dir: DataDir = None,
 ) -> None:
     """Print a fresh HS256 JWT for local testing (valid 180 s unless the model says otherwise)."""
-    from sextant.auth.tokens import make_jwt
 
     settings = _settings(config=config, data_dir=data_dir, jwt_secret=secret)
-    service = Sextant(settings) if ttl_check or (config and not settings.jwt_secret) else None
+    needs_model = ttl_check or (config is not None and not settings.jwt_secret)
+    with _opened(settings) if needs_model else nullcontext() as service:
+        _token(email, settings, service, scope, ttl)
+
+
+def _token(
+    email: str, settings: Settings, service: Sextant | None, scope: str | None, ttl: int | None
+) -> None:
+    from sextant.auth.tokens import make_jwt
+
     if service is not None:
         try:
             service.apply()
@@ -312,9 +358,8 @@ app.add_typer(sessions_app, name="sessions")
 app.add_typer(keys_app, name="api-key")
 
 
-def _service(data_dir: Path | None) -> Sextant:
-    settings = _settings(data_dir=data_dir)
-    return Sextant(settings)
+def _service(data_dir: Path | None) -> AbstractContextManager[Sextant]:
+    return _opened(_settings(data_dir=data_dir))
 
 
 @sessions_app.command("revoke")
@@ -324,7 +369,8 @@ def sessions_revoke(
 ) -> None:
     """Revoke all sessions of a user."""
     try:
-        count = _service(data_dir).revoke_sessions(email)
+        with _service(data_dir) as service:
+            count = service.revoke_sessions(email)
     except SextantError as exc:
         raise _fail(exc) from exc
     out.print(f"revoked {count} session(s) of {email}")
@@ -338,7 +384,8 @@ def api_key_create(
 ) -> None:
     """Create an API key; it is printed once and stored only as a hash."""
     try:
-        key = _service(data_dir).create_api_key(group, name)
+        with _service(data_dir) as service:
+            key = service.create_api_key(group, name)
     except SextantError as exc:
         raise _fail(exc) from exc
     err.print(f"API key {name!r} for group {group!r} (shown once, store it now):")
@@ -351,7 +398,8 @@ def api_key_revoke(
 ) -> None:
     """Revoke an API key and deactivate its service user."""
     try:
-        _service(data_dir).revoke_api_key(name)
+        with _service(data_dir) as service:
+            service.revoke_api_key(name)
     except SextantError as exc:
         raise _fail(exc) from exc
     out.print(f"revoked API key {name!r}")
@@ -360,7 +408,9 @@ def api_key_revoke(
 @keys_app.command("list")
 def api_key_list(data_dir: DataDir = None) -> None:
     """List API keys (names, prefixes, groups; never the keys)."""
-    for info in _service(data_dir).list_api_keys():
+    with _service(data_dir) as service:
+        keys = service.list_api_keys()
+    for info in keys:
         state = "revoked" if info.revoked else "active"
         out.print(
             f"{info.name}\tsxt_{info.prefix}_…\t{info.group}\t{state}\t{info.created_at:%Y-%m-%d}"
