@@ -218,11 +218,25 @@ def demo(
     serve_: Annotated[
         bool, typer.Option("--serve/--no-serve", help="Start the server when ready")
     ] = True,
+    engine: Annotated[
+        str, typer.Option(help="Where the shop's data lives: duckdb (a file) or postgres")
+    ] = "duckdb",
+    warehouse_url: Annotated[
+        str | None,
+        typer.Option(
+            help="PostgreSQL database for --engine postgres (created when missing) "
+            "[default: postgresql://postgres@127.0.0.1:5432/sextant_demo]"
+        ),
+    ] = None,
 ) -> None:
     """Build the demo shop (warehouse, model, users), sync it and serve it."""
     from sextant.demo.setup import prepare_demo
 
-    files = prepare_demo(data_dir, scale)
+    try:
+        files = prepare_demo(data_dir, scale, engine, warehouse_url)
+    except ValueError as exc:
+        err.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(2) from exc
     secret = os.environ.get("SEXTANT_JWT_SECRET") or files.secret_file.read_text().strip()
     env = {**os.environ, "SEXTANT_JWT_SECRET": secret}
     settings = Settings.from_env(

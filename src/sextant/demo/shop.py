@@ -25,7 +25,14 @@ import duckdb
 import pyarrow as pa
 from sqlglot import exp
 
-__all__ = ["DEFAULT_SEED", "TABLE_ROWS", "build_warehouse", "data_checksum", "row_counts"]
+__all__ = [
+    "DEFAULT_SEED",
+    "TABLE_ROWS",
+    "build_warehouse",
+    "data_checksum",
+    "load_postgres",
+    "row_counts",
+]
 
 DEFAULT_SEED = 20240101
 TABLE_ROWS: Mapping[str, int] = MappingProxyType(
@@ -369,3 +376,27 @@ def data_checksum(path: Path) -> str:
                 for row in batch:
                     digest.update(_line(row))
     return digest.hexdigest()
+
+
+def load_postgres(url: str, scale: int = 1, *, seed: int = DEFAULT_SEED) -> dict[str, int]:
+    """Load the same shop into the PostgreSQL database at ``url`` (tables are replaced)."""
+    import psycopg
+    from psycopg import sql
+
+    counts = row_counts(scale)
+    data = _generate(counts, seed)
+    with psycopg.connect(url) as conn, conn.cursor() as cur:
+        for table in reversed(list(_COLUMNS)):
+            drop = exp.Drop(this=_table(table), kind="TABLE", exists=True, cascade=True)
+            cur.execute(drop.sql(dialect="postgres"))
+        for table in _COLUMNS:
+            cur.execute(_create_table(table).sql(dialect="postgres"))
+            columns = sql.SQL(", ").join(sql.Identifier(name) for name, _ in _COLUMNS[table])
+            copy = sql.SQL("COPY {} ({}) FROM STDIN").format(sql.Identifier(table), columns)
+            arrow = _to_arrow(table, data[table])  # typed values (timestamps, dates)
+            columns_values = [arrow.column(i).to_pylist() for i in range(arrow.num_columns)]
+            with cur.copy(copy) as stream:
+                for row in zip(*columns_values, strict=True):
+                    stream.write_row(row)
+        cur.execute("ANALYZE")
+    return counts

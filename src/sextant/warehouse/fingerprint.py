@@ -93,7 +93,7 @@ def _aggregates(i: int, col: ir.Column, base_type: str) -> dict[str, ir.Scalar]:
             trimmed.startswith("[") & trimmed.endswith("]")
         )
         out |= {
-            f"c{i}_length": text.length().mean(),
+            f"c{i}_length": text.length().cast("float64").mean(),
             f"c{i}_email": text.re_search(EMAIL_PATTERN).ifelse(1, 0).sum(),
             f"c{i}_url": text.re_search(URL_PATTERN).ifelse(1, 0).sum(),
             f"c{i}_state": trimmed.upper().isin(US_STATES).ifelse(1, 0).sum(),

@@ -37,6 +37,7 @@ class Execution:
         self.cancelled = False
         self.timed_out = False
         self.finished = threading.Event()
+        self.budget_ms = 0.0  # the time left for the statement, for engines that enforce it
 
     def bind(self, stop: Callable[[], None]) -> None:
         with self._lock:
@@ -70,7 +71,8 @@ class Execution:
             raise QueryCancelled()
 
 
-def _duckdb(backend: BaseBackend, sql: str, execution: Execution) -> pa.Table:
+def _duckdb(backend: BaseBackend, sql: str, execution: Execution, lock: threading.Lock) -> pa.Table:
+    del lock  # every query gets its own cursor: queries run side by side
     cursor = backend.con.cursor()
     try:
         execution.bind(cursor.interrupt)
@@ -84,7 +86,37 @@ def _duckdb(backend: BaseBackend, sql: str, execution: Execution) -> pa.Table:
         cursor.close()
 
 
-_RUNNERS: dict[str, Callable[[BaseBackend, str, Execution], pa.Table]] = {"duckdb": _duckdb}
+def _postgres(
+    backend: BaseBackend, sql: str, execution: Execution, lock: threading.Lock
+) -> pa.Table:
+    """On the backend's connection (one statement at a time), with a server-side
+    statement_timeout as a backstop and ``cancel()`` for timeouts and disconnects."""
+    from psycopg import sql as pgsql
+
+    conn: Any = backend.con
+    with lock:
+        execution.bind(conn.cancel_safe)
+        execution.check()
+        try:
+            with conn.transaction(), conn.cursor() as cursor:
+                limit = pgsql.SQL("SET LOCAL statement_timeout = {}").format(
+                    pgsql.Literal(int(execution.budget_ms))
+                )
+                cursor.execute(limit)
+                cursor.execute(sql)
+                names = [column.name for column in cursor.description or ()]
+                rows = cursor.fetchall()
+        except Exception:
+            execution.check()
+            raise
+    columns: list[list[Any]] = [[row[i] for row in rows] for i in range(len(names))]
+    return pa.table({f"c{i}": values for i, values in enumerate(columns)}).rename_columns(names)
+
+
+_RUNNERS: dict[str, Callable[[BaseBackend, str, Execution, threading.Lock], pa.Table]] = {
+    "duckdb": _duckdb,
+    "postgres": _postgres,
+}
 
 
 class Watchdog:
@@ -143,6 +175,7 @@ def run_query(
     """Rows of ``expr`` (or of ``sql``, its compiled text); raises QueryTimedOut or
     QueryCancelled when stopped."""
     _WATCHDOG.watch(execution, timeout)
+    execution.budget_ms = max(1.0, timeout * 1000)
     try:
         runner = _RUNNERS.get(engine)
         if runner is None:
@@ -151,6 +184,7 @@ def run_query(
                 with compile_lock:
                     return expr.to_pyarrow()
             return expr.to_pyarrow()
-        return runner(backend, sql if sql is not None else str(backend.compile(expr)), execution)
+        text = sql if sql is not None else str(backend.compile(expr))
+        return runner(backend, text, execution, compile_lock or threading.Lock())
     finally:
         execution.finished.set()
