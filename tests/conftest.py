@@ -40,9 +40,71 @@ def demo(demo_template: DemoFiles, tmp_path: Path) -> DemoFiles:
     return prepare_demo(target)
 
 
+APP_DB = os.environ.get("SEXTANT_TEST_APP_DB", "sqlite")
+"""``postgres`` runs the whole suite with a PostgreSQL application database (one per data
+directory, dropped at the end of the run); ``sqlite`` (the default) uses DIR/app.db."""
+_POSTGRES_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
+_APP_DATABASES: set[str] = set()
+
+
+def app_db_url(data_dir: Path) -> str | None:
+    """The application database for ``data_dir`` in this run (None: the SQLite default)."""
+    if APP_DB != "postgres":
+        return None
+    import hashlib
+
+    import psycopg
+    from psycopg import sql
+
+    name = "sextant_app_" + hashlib.sha1(str(data_dir.resolve()).encode()).hexdigest()[:16]
+    if name not in _APP_DATABASES:
+        with psycopg.connect(_POSTGRES_ADMIN, autocommit=True) as conn:
+            conn.execute(
+                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+            )
+            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+        _APP_DATABASES.add(name)
+    return f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
+
+
+def _drop_app_databases() -> None:
+    if not _APP_DATABASES:
+        return
+    import psycopg
+    from psycopg import sql
+
+    with psycopg.connect(_POSTGRES_ADMIN, autocommit=True) as conn:
+        for name in sorted(_APP_DATABASES):
+            conn.execute(
+                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+            )
+    _APP_DATABASES.clear()
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    del session, exitstatus
+    _drop_app_databases()
+
+
 def make_settings(data_dir: Path, **overrides: object) -> Settings:
-    env = {"SEXTANT_JWT_SECRET": TEST_SECRET}
-    return Settings(data_dir=data_dir, env=env, jwt_secret=TEST_SECRET, **overrides)  # type: ignore[arg-type]
+    """Test settings: the test JWT secret, and this run's application database."""
+    values: dict[str, object] = {
+        "data_dir": data_dir,
+        "env": {"SEXTANT_JWT_SECRET": TEST_SECRET},
+        "jwt_secret": TEST_SECRET,
+        "app_db_url": app_db_url(data_dir),
+    }
+    values.update(overrides)
+    return Settings(**values)  # type: ignore[arg-type]
+
+
+def cli_env(data_dir: Path, **extra: str) -> dict[str, str]:
+    """Environment for a CLI command over ``data_dir`` (and this run's application database)."""
+    env = {"SEXTANT_DATA_DIR": str(data_dir), **extra}
+    url = app_db_url(data_dir)
+    if url is not None:
+        env["SEXTANT_APP_DB_URL"] = url
+    return env
 
 
 @pytest.fixture

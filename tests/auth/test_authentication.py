@@ -30,7 +30,7 @@ from sextant.http.deps import principal
 from sextant.service import Sextant
 from sextant.settings import Settings
 from sextant.store import schema as s
-from tests.conftest import TEST_SECRET, make_settings
+from tests.conftest import TEST_SECRET, cli_env, make_settings
 
 PING = "/api/agent/v1/ping"
 MISSING = (
@@ -173,7 +173,7 @@ def test_email_matches_in_any_case(client: Client) -> None:
 
 
 def test_jwt_not_configured(demo: DemoFiles, services: Callable[[Settings], Sextant]) -> None:
-    settings = Settings(data_dir=demo.data_dir, env={}, config=demo.model)
+    settings = make_settings(demo.data_dir, env={}, jwt_secret=None, config=demo.model)
     demo.model.write_text(demo.model.read_text().replace("secret: ${SEXTANT_JWT_SECRET}\n", ""))
     service = services(settings)
     service.apply()
@@ -232,7 +232,7 @@ def test_session_expiry(client: Client, demo_service: Sextant) -> None:
 def test_session_revocation_from_the_cli(client: Client, demo_service: Sextant) -> None:
     session = client.request("POST", "/auth/sso", json={"jwt": token()}).json()["session_token"]
     assert client.ping({"X-Metabase-Session": session}).status_code == 200
-    env = {"SEXTANT_DATA_DIR": str(demo_service.settings.data_dir)}
+    env = cli_env(demo_service.settings.data_dir)
     result = CliRunner().invoke(
         cli, ["sessions", "revoke", "--email", "Analyst@example.com"], env=env
     )
@@ -345,7 +345,7 @@ def test_provisioning_neither_revives_deactivated_users_nor_changes_model_users(
 
 
 def test_api_key_create_use_revoke(client: Client, demo_service: Sextant) -> None:
-    env = {"SEXTANT_DATA_DIR": str(demo_service.settings.data_dir)}
+    env = cli_env(demo_service.settings.data_dir)
     runner = CliRunner()
     created = runner.invoke(
         cli, ["api-key", "create", "--group", "Analysts", "--name", "bot"], env=env
@@ -372,7 +372,7 @@ def test_api_key_create_use_revoke(client: Client, demo_service: Sextant) -> Non
 
 
 def test_api_key_for_unknown_group(demo_service: Sextant) -> None:
-    env = {"SEXTANT_DATA_DIR": str(demo_service.settings.data_dir)}
+    env = cli_env(demo_service.settings.data_dir)
     result = CliRunner().invoke(
         cli, ["api-key", "create", "--group", "Nope", "--name", "x"], env=env
     )

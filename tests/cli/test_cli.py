@@ -12,18 +12,20 @@ from pathlib import Path
 
 import httpx
 import jwt
+from sqlalchemy import create_engine, func, select
 from typer.testing import CliRunner
 
 from sextant.auth.tokens import make_jwt
 from sextant.cli.main import app
 from sextant.demo.setup import DemoFiles
-from tests.conftest import TEST_SECRET
+from sextant.store import schema as s
+from tests.conftest import TEST_SECRET, cli_env, make_settings
 
 runner = CliRunner()
 
 
 def env_for(data_dir: Path) -> dict[str, str]:
-    return {"SEXTANT_DATA_DIR": str(data_dir), "SEXTANT_JWT_SECRET": TEST_SECRET}
+    return cli_env(data_dir, SEXTANT_JWT_SECRET=TEST_SECRET)
 
 
 def test_check_ok_and_broken(demo: DemoFiles) -> None:
@@ -44,7 +46,10 @@ def test_apply_then_sync(demo: DemoFiles) -> None:
     synced = runner.invoke(app, ["sync", str(demo.model)], env=env_for(demo.data_dir))
     assert synced.exit_code == 0, synced.output
     assert "synced 4 table(s), 35 column(s)" in synced.output
-    assert (demo.data_dir / "app.db").exists()
+    engine = create_engine(make_settings(demo.data_dir).resolved_app_db_url)
+    with engine.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(s.fingerprints)).scalar() == 35
+    engine.dispose()
 
 
 def test_apply_of_a_broken_model_exits_1(demo: DemoFiles) -> None:

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from sextant.demo.setup import DemoFiles
 from sextant.model.loader import load_model_text
 from sextant.model.validate import validate_model
 from sextant.service import Sextant
+from sextant.settings import Settings
 from tests.conftest import make_settings
+
+Services = Callable[[Settings], Sextant]
 
 
 def _broken(model: Path) -> str:
@@ -34,10 +38,12 @@ def _line_of(text: str, needle: str) -> int:
     return next(i for i, line in enumerate(text.splitlines(), 1) if needle in line)
 
 
-def test_five_mistakes_are_all_reported_with_lines_and_suggestions(demo: DemoFiles) -> None:
+def test_five_mistakes_are_all_reported_with_lines_and_suggestions(
+    demo: DemoFiles, services: Services
+) -> None:
     text = _broken(demo.model)
     demo.model.write_text(text)
-    result = Sextant(make_settings(demo.data_dir)).check(demo.model)
+    result = services(make_settings(demo.data_dir)).check(demo.model)
     found = {(i.line, i.suggestion) for i in result.issues}
     expected = {
         (_line_of(text, "column: TOTL"), "TOTAL"),
@@ -55,9 +61,9 @@ def test_five_mistakes_are_all_reported_with_lines_and_suggestions(demo: DemoFil
     assert "did you mean 'TOTAL'?" in rendered
 
 
-def test_offline_check_uses_declared_columns_only(demo: DemoFiles) -> None:
+def test_offline_check_uses_declared_columns_only(demo: DemoFiles, services: Services) -> None:
     demo.model.write_text(_broken(demo.model))
-    offline = Sextant(make_settings(demo.data_dir)).check(demo.model, offline=True)
+    offline = services(make_settings(demo.data_dir)).check(demo.model, offline=True)
     assert {i.suggestion for i in offline.issues} == {
         "TOTAL",
         "Finance",
@@ -68,8 +74,8 @@ def test_offline_check_uses_declared_columns_only(demo: DemoFiles) -> None:
     assert offline.catalog == {}
 
 
-def test_the_demo_model_is_valid(demo: DemoFiles) -> None:
-    result = Sextant(make_settings(demo.data_dir)).check(demo.model)
+def test_the_demo_model_is_valid(demo: DemoFiles, services: Services) -> None:
+    result = services(make_settings(demo.data_dir)).check(demo.model)
     assert result.issues == ()
     assert [t.name for t in result.catalog["Sample Shop"]] == [
         "ORDERS",
@@ -112,10 +118,12 @@ def test_missing_environment_variable_is_reported_without_its_value() -> None:
     assert "s3cret" not in repr(loaded.model)
 
 
-def test_unreachable_warehouse_is_an_issue_on_the_url_line(tmp_path: Path) -> None:
+def test_unreachable_warehouse_is_an_issue_on_the_url_line(
+    tmp_path: Path, services: Services
+) -> None:
     model = tmp_path / "m.yaml"
     model.write_text("databases:\n  - name: shop\n    url: duckdb://missing.duckdb\n")
-    result = Sextant(make_settings(tmp_path)).check(model)
+    result = services(make_settings(tmp_path)).check(model)
     assert len(result.issues) == 1
     assert result.issues[0].line == 3
     assert "missing.duckdb" in result.issues[0].message

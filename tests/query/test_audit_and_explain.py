@@ -9,7 +9,7 @@ from sextant.cli.main import app as cli
 from sextant.service import Sextant
 from sextant.store import schema as s
 from tests.agent_client import AgentClient
-from tests.conftest import TEST_SECRET
+from tests.conftest import TEST_SECRET, cli_env
 
 ANALYST, CA = "analyst@example.com", "ca-manager@example.com"
 
@@ -39,11 +39,11 @@ def test_explain_shows_the_sandbox_of_the_user(demo_service: Sextant) -> None:
     orders = api.table_id("ORDERS")
     body = {"table_id": orders, "aggregations": [{"function": "count"}]}
     token = api.construct(ANALYST, body).json()["query"]
-    env = {
-        "SEXTANT_DATA_DIR": str(demo_service.settings.data_dir),
-        "SEXTANT_CONFIG": str(demo_service.settings.config),
-        "SEXTANT_JWT_SECRET": TEST_SECRET,
-    }
+    env = cli_env(
+        demo_service.settings.data_dir,
+        SEXTANT_CONFIG=str(demo_service.settings.config),
+        SEXTANT_JWT_SECRET=TEST_SECRET,
+    )
     runner = CliRunner()
     plain = runner.invoke(cli, ["explain", token, "--email", ANALYST], env=env)
     assert plain.exit_code == 0, plain.output

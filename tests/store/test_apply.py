@@ -66,7 +66,9 @@ def add_metric(model: Path) -> None:
     model.write_text(text.replace(marker, EXTRA_METRIC + marker, 1))
 
 
-def test_ids_survive_restart_and_reapply_with_an_added_metric(demo: DemoFiles) -> None:
+def test_ids_survive_restart_and_reapply_with_an_added_metric(
+    demo: DemoFiles, services: Services
+) -> None:
     settings = make_settings(demo.data_dir, config=demo.model)
     first = Sextant(settings)
     first.apply()
@@ -74,7 +76,7 @@ def test_ids_survive_restart_and_reapply_with_an_added_metric(demo: DemoFiles) -
     assert len(before["fields"]) == 36 and len(before["metrics"]) == 5
     first.engine.dispose()
 
-    restarted = Sextant(settings)  # a new process would do exactly this
+    restarted = services(settings)  # a new process would do exactly this
     restarted.apply()
     assert ids(restarted.engine) == before
 
@@ -86,8 +88,8 @@ def test_ids_survive_restart_and_reapply_with_an_added_metric(demo: DemoFiles) -
     assert set(after["metrics"]) - set(before["metrics"]) == {("Tax Collected",)}
 
 
-def test_a_removed_metric_comes_back_with_its_id(demo: DemoFiles) -> None:
-    service = Sextant(make_settings(demo.data_dir, config=demo.model))
+def test_a_removed_metric_comes_back_with_its_id(demo: DemoFiles, services: Services) -> None:
+    service = services(make_settings(demo.data_dir, config=demo.model))
     service.apply()
     original = demo.model.read_text()
     add_metric(demo.model)
@@ -103,8 +105,8 @@ def test_a_removed_metric_comes_back_with_its_id(demo: DemoFiles) -> None:
     assert ids(service.engine)["metrics"][("Tax Collected",)] == tax_id
 
 
-def test_a_broken_model_changes_nothing(demo: DemoFiles) -> None:
-    service = Sextant(make_settings(demo.data_dir, config=demo.model))
+def test_a_broken_model_changes_nothing(demo: DemoFiles, services: Services) -> None:
+    service = services(make_settings(demo.data_dir, config=demo.model))
     service.apply()
     before = snapshot(service.engine)
     text = demo.model.read_text()
@@ -162,8 +164,8 @@ def test_sqlite_schema_matches_migrations(tmp_path: Path) -> None:
     _assert_schema_matches_migrations(engine)
 
 
-def test_permissions_users_and_sandboxes_are_written(demo: DemoFiles) -> None:
-    service = Sextant(make_settings(demo.data_dir, config=demo.model))
+def test_permissions_users_and_sandboxes_are_written(demo: DemoFiles, services: Services) -> None:
+    service = services(make_settings(demo.data_dir, config=demo.model))
     service.apply()
     with service.engine.connect() as conn:
         users = {r.email: r.active for r in conn.execute(select(s.users))}
