@@ -198,3 +198,19 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default=False,
         help="rewrite the golden SQL files under tests/query/golden from the current compiler",
     )
+
+
+@pytest.fixture
+def redis_url() -> str:
+    """The local Redis (skips with a reason when absent, fails in CI)."""
+    import redis
+
+    url = "redis://127.0.0.1:6379/0"
+    client = redis.Redis.from_url(url, socket_connect_timeout=2)
+    try:
+        client.ping()
+    except redis.RedisError as exc:
+        service_missing("Redis at 127.0.0.1:6379", str(exc))
+    finally:
+        client.close()
+    return url

@@ -15,7 +15,7 @@ from sqlalchemy import Engine
 
 from sextant.auth.authenticator import Authenticator, AuthPolicy
 from sextant.auth.bearer import JwtConfig
-from sextant.auth.limiter import FailureLimiter, MemoryFailureLimiter
+from sextant.auth.limiter import FailureLimiter, MemoryFailureLimiter, RedisFailureLimiter
 from sextant.auth.principal import Principal
 from sextant.entities.discovery import Discovery, MetricFlags, TableFlags
 from sextant.entities.values import FingerprintCache
@@ -52,7 +52,7 @@ from sextant.store.credentials import (
 from sextant.store.db import migrate, open_engine
 from sextant.store.fingerprints import save_fingerprints, sync_targets
 from sextant.store.secrets import server_secret
-from sextant.store.snapshot import Snapshot, load_snapshot
+from sextant.store.snapshot import Snapshot, current_version, load_snapshot
 from sextant.store.users import load_identity
 from sextant.warehouse.connection import connect
 from sextant.warehouse.engines import profile
@@ -61,7 +61,9 @@ from sextant.warehouse.introspect import introspect
 from sextant.warehouse.pool import Warehouses
 from sextant.warehouse.runner import Execution
 
-__all__ = ["CheckResult", "Sextant", "SyncReport"]
+__all__ = ["SNAPSHOT_CHECK_SECONDS", "CheckResult", "Sextant", "SyncReport"]
+
+SNAPSHOT_CHECK_SECONDS = 2.0
 
 log = logging.getLogger("sextant")
 
@@ -94,6 +96,14 @@ class SyncReport:
     by_table: dict[str, int] = field(default_factory=dict)
 
 
+def _limiter(settings: Settings) -> FailureLimiter:
+    """Shared through Redis when configured (several processes), in-process otherwise."""
+    window = float(settings.auth_failure_window_seconds)
+    if settings.redis_url:
+        return RedisFailureLimiter(settings.redis_url, settings.auth_max_failures, window)
+    return MemoryFailureLimiter(settings.auth_max_failures, window)
+
+
 class Sextant:
     """Everything Sextant does, for one settings object and one application database."""
 
@@ -110,15 +120,13 @@ class Sextant:
         self.auth = Authenticator(
             self.engine,
             self.auth_policy,
-            limiter
-            or MemoryFailureLimiter(
-                settings.auth_max_failures, float(settings.auth_failure_window_seconds)
-            ),
+            limiter or _limiter(settings),
         )
         self._jwt_config: JwtConfig | None = None
         self._model_file: Path | None = None
         self._snapshot: Snapshot | None = None
         self._snapshot_lock = threading.Lock()
+        self._checked = 0.0
         self._token_secret: bytes | None = None
         self._search: SearchIndex | None = None
         self._embedder: Embedder | None = None
@@ -152,6 +160,8 @@ class Sextant:
         self.warehouses.close()
         if self._embedder is not None:
             self._embedder.close()
+        if isinstance(self.auth.limiter, RedisFailureLimiter):
+            self.auth.limiter.close()
         self.engine.dispose()
 
     def _warehouse_urls(self) -> dict[str, str]:
@@ -163,10 +173,18 @@ class Sextant:
         return self._model_file.parent if self._model_file else None
 
     def snapshot(self) -> Snapshot:
-        """What the app database knows, loaded once per apply."""
+        """What the app database knows, loaded once per apply; another process's apply is
+        noticed within ``SNAPSHOT_CHECK_SECONDS`` (one cheap query)."""
+        stale = False
+        if self._snapshot is not None and time.monotonic() - self._checked > SNAPSHOT_CHECK_SECONDS:
+            self._checked = time.monotonic()
+            stale = current_version(self.engine) != self._snapshot.version
+        if stale:
+            self._model_changed()
         with self._snapshot_lock:
             if self._snapshot is None:
                 self._snapshot = load_snapshot(self.engine)
+                self._checked = time.monotonic()
             return self._snapshot
 
     def _model_changed(self) -> None:
@@ -203,6 +221,15 @@ class Sextant:
                         issues.append(issue.located(loaded.lines))
             issues += validate_model(loaded.model, loaded.lines, catalog if not offline else None)
         return CheckResult(loaded, catalog, tuple(issues))
+
+    def load(self, path: Path | None = None) -> None:
+        """Take the model in use without writing it (a worker of a server that applied it)."""
+        checked = self.check(path)
+        if checked.issues or checked.model is None:
+            raise ModelInvalidError(list(checked.issues), checked.loaded.source)
+        self.model = checked.model
+        self._model_file = self.model_path(path)
+        self._model_changed()
 
     def apply(self, path: Path | None = None) -> ApplyResult:
         """Validate against the warehouses and write the model; nothing changes on failure."""

@@ -49,6 +49,8 @@ class Settings:
     max_queries_per_user: int = 2
     max_queued_queries: int = 32
     max_request_bytes: int = 1_000_000
+    redis_url: str | None = field(default=None, repr=False)
+    workers: int = 1
     embedding_url: str | None = None
     embedding_model: str | None = None
     embedding_api_key: str | None = field(default=None, repr=False)
@@ -113,6 +115,7 @@ _INTEGERS = frozenset(
         "max_queries_per_user",
         "max_queued_queries",
         "max_request_bytes",
+        "workers",
     }
 )
 

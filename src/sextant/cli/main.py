@@ -181,16 +181,22 @@ def serve(
     host: Annotated[str | None, typer.Option(help="[env: SEXTANT_HOST]")] = None,
     port: Annotated[int | None, typer.Option(help="[env: SEXTANT_PORT]")] = None,
     data_dir: DataDir = None,
+    workers: Annotated[
+        int | None, typer.Option(min=1, help="Worker processes [env: SEXTANT_WORKERS]")
+    ] = None,
 ) -> None:
-    """Apply the model, then serve the Agent API."""
-    settings = _settings(config=config, host=host, port=port, data_dir=data_dir)
+    """Apply the model, then serve the Agent API (with several worker processes if asked)."""
+    settings = _settings(config=config, host=host, port=port, data_dir=data_dir, workers=workers)
     _logging(settings)
     with _opened(settings) as service:
         try:
             service.apply()
         except SextantError as exc:
             raise _fail(exc) from exc
-        _serve(settings, service)
+        if settings.workers <= 1:
+            _serve(settings, service)
+            return
+    _serve_workers(settings)
 
 
 def _serve(settings: Settings, service: Sextant) -> None:
@@ -203,6 +209,28 @@ def _serve(settings: Settings, service: Sextant) -> None:
         create_app(settings, service),
         host=settings.host,
         port=settings.port,
+        log_level=settings.log_level,
+    )
+
+
+def _serve_workers(settings: Settings) -> None:
+    """Each worker builds its own service from the environment and loads the applied model."""
+    import uvicorn
+
+    assert settings.config is not None  # apply() needed it
+    os.environ.update(
+        {
+            "SEXTANT_CONFIG": str(settings.config.resolve()),
+            "SEXTANT_DATA_DIR": str(settings.data_dir.resolve()),
+            "SEXTANT_APP_DB_URL": settings.resolved_app_db_url,
+        }
+    )
+    uvicorn.run(
+        "sextant.http.factory:worker_app",
+        factory=True,
+        host=settings.host,
+        port=settings.port,
+        workers=settings.workers,
         log_level=settings.log_level,
     )
 

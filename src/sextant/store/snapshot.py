@@ -24,6 +24,7 @@ __all__ = [
     "SegmentRow",
     "Snapshot",
     "TableRow",
+    "current_version",
     "load_snapshot",
 ]
 
@@ -127,6 +128,12 @@ class Snapshot:
     collection_grants: dict[int, dict[str, str]]  # collection id -> group -> access
     sandboxes: dict[int, tuple[SandboxRow, ...]]  # table id -> sandboxes
     metrics_by_table: dict[int, tuple[MetricRow, ...]] = field(default_factory=dict)
+
+
+def current_version(engine: Engine) -> int:
+    """The id of the newest applied model (0 before any apply)."""
+    with engine.connect() as conn:
+        return int(conn.execute(select(func.max(s.model_state.c.id))).scalar() or 0)
 
 
 def load_snapshot(engine: Engine) -> Snapshot:
