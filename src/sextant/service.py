@@ -33,6 +33,7 @@ from sextant.model.types import Model, SettingsSpec
 from sextant.model.validate import engine_of, validate_model
 from sextant.query.executor import Limits, Prepared, QueryEngine
 from sextant.query.gate import QueryGate
+from sextant.query.result_cache import MemoryResultCache, RedisResultCache, ResultCache
 from sextant.query.spec import QueryRequest
 from sextant.query.sql import to_sql
 from sextant.query.token import decode_token
@@ -104,6 +105,14 @@ def _limiter(settings: Settings) -> FailureLimiter:
     return MemoryFailureLimiter(settings.auth_max_failures, window)
 
 
+def _result_cache(settings: Settings) -> ResultCache | None:
+    if settings.result_cache_seconds <= 0:
+        return None
+    if settings.redis_url:
+        return RedisResultCache(settings.redis_url, settings.result_cache_seconds)
+    return MemoryResultCache(settings.result_cache_seconds)
+
+
 class Sextant:
     """Everything Sextant does, for one settings object and one application database."""
 
@@ -147,6 +156,7 @@ class Sextant:
                 settings.raw_row_limit,
                 settings.aggregated_row_limit,
             ),
+            _result_cache(settings),
         )
 
     def token_secret(self) -> bytes:
@@ -162,6 +172,8 @@ class Sextant:
             self._embedder.close()
         if isinstance(self.auth.limiter, RedisFailureLimiter):
             self.auth.limiter.close()
+        if self.queries.results is not None:
+            self.queries.results.close()
         self.engine.dispose()
 
     def _warehouse_urls(self) -> dict[str, str]:

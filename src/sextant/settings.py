@@ -50,6 +50,7 @@ class Settings:
     max_queued_queries: int = 32
     max_request_bytes: int = 1_000_000
     redis_url: str | None = field(default=None, repr=False)
+    result_cache_seconds: float = 0.0
     workers: int = 1
     embedding_url: str | None = None
     embedding_model: str | None = None
@@ -123,7 +124,7 @@ _INTEGERS = frozenset(
 def _convert(name: str, raw: str) -> Any:
     if name in {"data_dir", "config"}:
         return Path(raw)
-    if name == "query_timeout_seconds":
+    if name in {"query_timeout_seconds", "result_cache_seconds"}:
         return float(raw)
     if name in _INTEGERS:
         return int(raw)

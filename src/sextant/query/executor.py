@@ -18,6 +18,7 @@ from sextant.query.gate import QueryGate, Ticket
 from sextant.query.normal import NormQuery
 from sextant.query.problems import Problems
 from sextant.query.resolve import Resolved, normalize, resolve
+from sextant.query.result_cache import ResultCache, result_key
 from sextant.query.results import completed_chunks, failed_body
 from sextant.query.spec import QueryRequest
 from sextant.query.token import decode_token, encode_token
@@ -59,6 +60,7 @@ class QueryEngine:
         secret: Callable[[], bytes],
         gate: QueryGate,
         limits: Limits,
+        results: ResultCache | None = None,
     ) -> None:
         self.snapshot = snapshot
         self.warehouses = warehouses
@@ -67,6 +69,7 @@ class QueryEngine:
         self.gate = gate
         self.limits = limits
         self._plans: LRU[tuple[Resolved, Compiled, str, str]] = LRU(512)
+        self.results = results
 
     # -- construct -------------------------------------------------------------------------
     def construct(self, principal: Principal, request: QueryRequest) -> str:
@@ -138,10 +141,18 @@ class QueryEngine:
         started = time.perf_counter()
         status, rows, error = "completed", None, None
         chunks: list[str] = []
+        detail: dict[str, object] | None = None
         try:
             if prepared.failure is not None:
                 raise _Unavailable(prepared.failure)
             assert prepared.ticket is not None and prepared.compiled is not None
+            key = result_key(
+                prepared.database, prepared.compiled.sql or "", repr(prepared.compiled.columns)
+            )
+            cached = self.results.get(key) if self.results is not None else None
+            if cached is not None:
+                chunks, detail = cached, {"cached": True}
+                raise _Cached()
             if not prepared.ticket.wait(self.limits.timeout_seconds):
                 raise QueryTimedOut()
             backend, lock = self.warehouses.acquire(prepared.database)
@@ -166,6 +177,10 @@ class QueryEngine:
                 )
             )
             rows = min(table.num_rows, prepared.compiled.row_cap)
+            if self.results is not None:
+                self.results.put(key, chunks)
+        except _Cached:
+            pass
         except QueryTimedOut:
             status = "timeout"
             error = f"The query ran longer than {self.limits.timeout_seconds:g} s and was stopped."
@@ -191,7 +206,7 @@ class QueryEngine:
             entity_id=norm.entity,
             duration_ms=duration,
             row_count=rows,
-            detail={"error": error} if error else None,
+            detail={"error": error} if error else detail,
         )
         if error is not None:
             return [failed_body(error)]
@@ -200,6 +215,10 @@ class QueryEngine:
 
 class _Unavailable(Exception):
     pass
+
+
+class _Cached(Exception):
+    """The answer came from the result cache."""
 
 
 def _first_line(exc: Exception) -> str:
