@@ -3,6 +3,10 @@
 Queries are written with a tiny placeholder language (``F("TOTAL")``, ``F("STATE", via="USER_ID")``,
 ``Seg("Large Orders")``, ``Measure("Sum of Total")``) that is resolved to positional field ids
 through the entity details the *calling* user gets, never through hard-coded indexes.
+
+Hand SQL is written once, for DuckDB. On PostgreSQL it runs translated by :func:`to_postgres`
+(sqlglot, every identifier quoted, DuckDB's date-part and string functions spelt the PostgreSQL
+way), unless a case carries its own ``postgres`` SQL.
 """
 
 from __future__ import annotations
@@ -11,10 +15,13 @@ import datetime as _dt
 import decimal
 import math
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 import duckdb
+import ibis.backends.sql.dialects  # noqa: F401  (before any sqlglot SQL: see to_postgres)
 import pytest
+import sqlglot
+from sqlglot import exp
 
 from tests.agent_client import AgentClient
 
@@ -281,6 +288,131 @@ def _family(duck_type: str) -> set[str]:
     return {"type/*"}
 
 
+# -- PostgreSQL --------------------------------------------------------------------------------
+
+# DuckDB date-part functions and the EXTRACT field PostgreSQL has for each (ISO weeks, ISO days).
+_PG_PARTS: dict[type[exp.Expr], str] = {
+    exp.Year: "YEAR",
+    exp.Quarter: "QUARTER",
+    exp.Month: "MONTH",
+    exp.Day: "DAY",
+    exp.Hour: "HOUR",
+    exp.Minute: "MINUTE",
+    exp.Second: "SECOND",
+    exp.DayOfWeekIso: "ISODOW",
+    exp.WeekOfYear: "WEEK",
+    exp.DayOfYear: "DOY",
+}
+
+
+def _pg_node(node: exp.Expr) -> exp.Expr:
+    """One DuckDB-only function as PostgreSQL spells it (sqlglot leaves these untranslated)."""
+    part = _PG_PARTS.get(type(node))
+    if part is not None:
+        # DuckDB's parts are integers; EXTRACT gives numeric (with fractional seconds).
+        extracted: exp.Expr = exp.Extract(this=exp.var(part), expression=node.this)
+        if part == "SECOND":
+            extracted = exp.Floor(this=extracted)
+        return exp.cast(extracted, "INT")
+    if isinstance(node, exp.Contains):  # contains(s, x): a literal substring test
+        found = exp.StrPosition(this=node.this, substr=node.expression)
+        return exp.GT(this=found, expression=exp.Literal.number(0))
+    if isinstance(node, exp.EndsWith):  # ends_with(s, x), literal: right(s, length(x)) = x
+        tail = exp.Right(this=node.this, expression=exp.Length(this=node.expression.copy()))
+        return exp.EQ(this=tail, expression=node.expression)
+    return node
+
+
+def to_postgres(duck_sql: str) -> str:
+    """``duck_sql`` for PostgreSQL: every identifier quoted (upper-case names stay upper-case).
+
+    Ibis adds its renderings to sqlglot's PostgreSQL generator when its SQL dialects module is
+    imported (a date literal is ``MAKE_DATE``), but sqlglot fixes a generator's renderings the
+    first time it writes SQL: hence the import above, so that this translation, done first in
+    the test process, cannot leave Sextant writing ``DATE_FROM_PARTS`` (see test_postgres.py).
+    """
+    tree = sqlglot.parse_one(duck_sql, read="duckdb").transform(_pg_node)
+    return tree.sql(dialect="postgres", identify=True)
+
+
+_PG_FAMILIES: dict[str, set[str]] = {
+    "int2": {"type/Integer", "type/BigInteger"},
+    "int4": {"type/Integer", "type/BigInteger"},
+    "int8": {"type/Integer", "type/BigInteger"},
+    # sum(bigint) and avg(integer) are numeric: an integer or a fraction, the values tell
+    "numeric": {"type/Decimal", "type/Float", "type/BigInteger", "type/Integer"},
+    "float4": {"type/Float"},
+    "float8": {"type/Float"},
+    "text": {"type/Text"},
+    "varchar": {"type/Text"},
+    "bpchar": {"type/Text"},
+    "date": {"type/Date"},
+    "timestamp": {"type/DateTime"},
+    "timestamptz": {"type/DateTimeWithLocalTZ", "type/DateTime"},
+}
+
+
+def _pg_value(value: Any) -> Any:
+    """A whole numeric (sum of bigints) is an integer; other decimals (averages) floats."""
+    if isinstance(value, decimal.Decimal) and value.is_finite():
+        exponent = value.as_tuple().exponent
+        if isinstance(exponent, int) and exponent >= 0:
+            return int(value)
+    return normalize(value)
+
+
+# -- warehouses --------------------------------------------------------------------------------
+
+
+class Warehouse(Protocol):
+    """Where a case's hand SQL runs, and which base types each of its column types allows."""
+
+    engine: str
+
+    def hand(self, case: Case) -> HandResult: ...
+
+    def family(self, type_name: str) -> set[str]: ...
+
+
+class DuckDBWarehouse:
+    engine = "duckdb"
+
+    def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
+        self.con = con
+
+    def hand(self, case: Case) -> HandResult:
+        return hand(self.con, case.sql)
+
+    def family(self, type_name: str) -> set[str]:
+        return _family(type_name)
+
+
+class PostgresWarehouse:
+    """A psycopg connection (autocommit) to the database the service reads; not closed here."""
+
+    engine = "postgres"
+
+    def __init__(self, conn: Any) -> None:
+        self.conn = conn
+
+    def run(self, sql: str) -> HandResult:
+        with self.conn.cursor() as cur:
+            cur.execute(sql)  # no parameters: '%' in LIKE patterns is literal
+            description = cur.description or []
+            rows = [[_pg_value(v) for v in row] for row in cur.fetchall()]
+        types = []
+        for column in description:
+            info = self.conn.adapters.types.get(column.type_code)
+            types.append(info.name if info is not None else str(column.type_code))
+        return HandResult([d.name for d in description], types, rows)
+
+    def hand(self, case: Case) -> HandResult:
+        return self.run(case.postgres_sql)
+
+    def family(self, type_name: str) -> set[str]:
+        return _PG_FAMILIES.get(type_name, {"type/*"})
+
+
 def same_value(actual: Any, expected: Any) -> bool:
     if expected is None or isinstance(expected, bool):
         return actual is expected
@@ -325,6 +457,11 @@ class Case:
     email: str = ADMIN
     truncated: int | None = None  # the row cap expected to cut the result, if any
     unordered: bool = False  # the spec leaves the order open (e.g. where NULL groups sort)
+    postgres: str | None = None  # PostgreSQL hand SQL, where translating ``sql`` is not right
+
+    @property
+    def postgres_sql(self) -> str:
+        return self.postgres if self.postgres is not None else to_postgres(self.sql)
 
     @property
     def ordered(self) -> bool:
@@ -333,20 +470,25 @@ class Case:
             return False
         return self.query.aggregated or bool(self.query.parts.get("order_by"))
 
-    def param(self) -> Any:
+    def param(self, engine: str = "duckdb") -> Any:
+        del engine  # the same cases run on every engine
         return pytest.param(self, id=self.id)
 
 
-def check(api: AgentClient, con: duckdb.DuckDBPyConnection, case: Case) -> dict[str, Any]:
+def check(
+    api: AgentClient, warehouse: Warehouse | duckdb.DuckDBPyConnection, case: Case
+) -> dict[str, Any]:
     """Run ``case`` both ways and compare names, base types, rows and truncation."""
+    if isinstance(warehouse, duckdb.DuckDBPyConnection):
+        warehouse = DuckDBWarehouse(warehouse)
     body = case.query.build(Ids(api, case.email))
     result = run(api, case.email, body)
-    expected = hand(con, case.sql)
+    expected = warehouse.hand(case)
     data = result["data"]
     names = [c["name"] for c in data["cols"]]
     assert names == expected.names, f"columns {names}, hand SQL names {expected.names}"
-    for col, duck_type in zip(data["cols"], expected.types, strict=True):
-        assert col["base_type"] in _family(duck_type), (col, duck_type)
+    for col, hand_type in zip(data["cols"], expected.types, strict=True):
+        assert col["base_type"] in warehouse.family(hand_type), (col, hand_type)
     assert result["row_count"] == len(data["rows"])
     if case.truncated is None:
         assert not result.get("truncated", False), "unexpected truncation"

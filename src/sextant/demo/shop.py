@@ -22,6 +22,11 @@ from types import MappingProxyType
 from typing import Any
 
 import duckdb
+
+# Ibis adjusts sqlglot's dialects (e.g. how PostgreSQL writes a date literal); sqlglot caches a
+# dialect's rules the first time it writes SQL for it, so Ibis must be imported before the DDL
+# below is rendered, or queries compiled later in the same process use the wrong rules.
+import ibis.backends.sql.dialects  # noqa: F401
 import pyarrow as pa
 from sqlglot import exp
 
