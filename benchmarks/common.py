@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import statistics
+import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import uvicorn
@@ -38,3 +40,32 @@ def percentiles(call: Callable[[], object], n: int, warm: bool = True) -> tuple[
         samples.append((time.perf_counter() - started) * 1000)
     samples.sort()
     return statistics.median(samples), samples[max(0, int(len(samples) * 0.95) - 1)]
+
+
+SECRET = "benchmark-secret-0123456789abcdef0123456789"
+
+
+@contextmanager
+def served_demo(scale: int, port: int) -> Iterator[tuple[Any, Path, str]]:
+    """A synced demo of ``scale`` served on ``port``: (service, warehouse file, base URL)."""
+    from sextant.demo.setup import prepare_demo
+    from sextant.http import create_app
+    from sextant.service import Sextant
+    from sextant.settings import Settings
+
+    with tempfile.TemporaryDirectory() as tmp:
+        files = prepare_demo(Path(tmp), scale)
+        settings = Settings(
+            data_dir=Path(tmp),
+            env={"SEXTANT_JWT_SECRET": SECRET},
+            jwt_secret=SECRET,
+            config=files.model,
+            log_level="warning",
+        )
+        service = Sextant(settings)
+        service.sync()
+        try:
+            with serve(create_app(settings, service), port) as base_url:
+                yield service, files.warehouse, base_url
+        finally:
+            service.close()

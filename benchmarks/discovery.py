@@ -9,21 +9,15 @@ field-values answer needs, run directly on DuckDB.
 from __future__ import annotations
 
 import argparse
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
 import duckdb
 import httpx
-from common import percentiles, serve
+from common import SECRET, percentiles, served_demo
 
 from sextant.auth.tokens import make_jwt
-from sextant.demo.setup import prepare_demo
-from sextant.http import create_app
 from sextant.service import Sextant
-from sextant.settings import Settings
-
-SECRET = "benchmark-secret-0123456789abcdef0123456789"
 
 
 def report(service: Sextant, warehouse: Path, base_url: str, n: int, scale: int) -> None:
@@ -72,20 +66,8 @@ def main() -> None:
     parser.add_argument("--scale", type=int, default=1)
     parser.add_argument("--requests", type=int, default=200)
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as tmp:
-        files = prepare_demo(Path(tmp), args.scale)
-        settings = Settings(
-            data_dir=Path(tmp),
-            env={"SEXTANT_JWT_SECRET": SECRET},
-            jwt_secret=SECRET,
-            config=files.model,
-            log_level="warning",
-        )
-        service = Sextant(settings)
-        service.sync()
-        with serve(create_app(settings, service), 8765) as base_url:
-            report(service, files.warehouse, base_url, args.requests, args.scale)
-        service.close()
+    with served_demo(args.scale, 8765) as (service, warehouse, base_url):
+        report(service, warehouse, base_url, args.requests, args.scale)
 
 
 if __name__ == "__main__":

@@ -10,22 +10,17 @@ duckdb module on the same file. Overhead = Sextant / direct (ratio) and Sextant 
 from __future__ import annotations
 
 import argparse
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import duckdb
 import httpx
-from common import percentiles, serve
+from common import SECRET, percentiles, served_demo
 
 from sextant.auth.tokens import make_jwt
-from sextant.demo.setup import prepare_demo
-from sextant.http import create_app
 from sextant.service import Sextant
-from sextant.settings import Settings
 
-SECRET = "benchmark-secret-0123456789abcdef0123456789"
 EMAIL = "analyst@example.com"
 
 
@@ -76,20 +71,8 @@ def main() -> None:
     parser.add_argument("--scale", type=int, default=10)
     parser.add_argument("--repeat", type=int, default=30)
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as tmp:
-        files = prepare_demo(Path(tmp), args.scale)
-        settings = Settings(
-            data_dir=Path(tmp),
-            env={"SEXTANT_JWT_SECRET": SECRET},
-            jwt_secret=SECRET,
-            config=files.model,
-            log_level="warning",
-        )
-        service = Sextant(settings)
-        service.sync()
-        with serve(create_app(settings, service), 8766) as base_url:
-            compare(service, files.warehouse, base_url, args)
-        service.close()
+    with served_demo(args.scale, 8766) as (service, warehouse, base_url):
+        compare(service, warehouse, base_url, args)
 
 
 def compare(service: Sextant, warehouse: Path, base_url: str, args: argparse.Namespace) -> None:

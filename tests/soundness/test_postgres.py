@@ -14,9 +14,8 @@ import os
 import shutil
 import subprocess
 import sys
-import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +27,7 @@ import sqlglot
 from sextant.demo.setup import DemoFiles, prepare_demo
 from sextant.service import Sextant
 from tests.agent_client import AgentClient
-from tests.conftest import make_settings
+from tests.conftest import fresh_postgres_database, make_settings
 from tests.soundness import test_duckdb, test_duckdb_edges
 from tests.soundness.harness import Case, HandResult, PostgresWarehouse, assert_rows, check, hand
 
@@ -44,17 +43,8 @@ def pg_edits() -> list[str]:
     ]
 
 
-@contextmanager
-def fresh_database(server: str) -> Iterator[str]:
-    """A new, empty database on ``server`` (plain URL), dropped afterwards."""
-    name = f"sextant_soundness_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(server, autocommit=True) as admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield f"postgresql://postgres@127.0.0.1:5432/{name}"
-    finally:
-        with psycopg.connect(server, autocommit=True) as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+def fresh_database(server: str) -> AbstractContextManager[str]:
+    return fresh_postgres_database(server, prefix="sextant_soundness")
 
 
 @contextmanager
