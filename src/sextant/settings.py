@@ -63,6 +63,7 @@ class Settings:
         if not 0 < self.port < 65536:
             raise ConfigurationError(f"port must be between 1 and 65535, got {self.port}")
         positive = (
+            "workers",
             "query_timeout_seconds",
             "raw_row_limit",
             "aggregated_row_limit",
