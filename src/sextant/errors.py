@@ -23,6 +23,7 @@ __all__ = [
     "SextantError",
     "UserError",
     "WarehouseError",
+    "first_line",
 ]
 
 
@@ -119,3 +120,9 @@ class WarehouseError(SextantError):
 
 class InternalError(SextantError):
     """A bug: reported to callers as a 500 with a request id only."""
+
+
+def first_line(exc: BaseException, limit: int = 300) -> str:
+    """The first line of an engine's error message (no stack, no SQL dump), for callers."""
+    lines = str(exc).strip().splitlines()
+    return (lines[0] if lines else type(exc).__name__)[:limit]

@@ -325,8 +325,7 @@ class Sextant:
         return principal
 
     def exchange_jwt(self, token: str, client: str) -> SessionGrant:
-        grant = self.auth.exchange(token, client)
-        return grant
+        return self.auth.exchange(token, client)
 
     def revoke_sessions(self, email: str) -> int:
         return revoke_sessions(self.engine, email)

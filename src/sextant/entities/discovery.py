@@ -14,7 +14,7 @@ from sqlalchemy import Engine
 from sextant.auth.principal import Principal
 from sextant.entities.shapes import compact, field_object, named_object, table_summary
 from sextant.entities.values import FingerprintCache, fingerprints_for
-from sextant.errors import ForbiddenError, NotFoundError, WarehouseError
+from sextant.errors import ForbiddenError, NotFoundError, WarehouseError, first_line
 from sextant.permissions.decide import metric_access, table_access, table_access_for
 from sextant.query.fields import Column, column_list, field_id, parse_field_id, visible_columns
 from sextant.query.rows import bound_sandboxes, restricted
@@ -108,8 +108,8 @@ class Discovery:
                 raise
             except Exception as exc:  # the engine's own error types vary
                 self.discard(database.name)
-                first = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:300]
-                raise WarehouseError(f"The warehouse could not be read: {first}") from exc
+                message = f"The warehouse could not be read: {first_line(exc)}"
+                raise WarehouseError(message) from exc
 
         return fingerprints_for(
             engine=self.engine,

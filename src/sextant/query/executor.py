@@ -12,7 +12,7 @@ from sqlalchemy import Engine
 
 from sextant.auth.principal import Principal
 from sextant.cache import LRU
-from sextant.errors import UserError
+from sextant.errors import UserError, first_line
 from sextant.query.compile import Compiled, compile_query
 from sextant.query.gate import QueryGate, Ticket
 from sextant.query.normal import NormQuery
@@ -127,7 +127,7 @@ class QueryEngine:
                 raise
             except Exception as exc:  # the warehouse is down or refused: a 202 "failed"
                 log.warning("cannot prepare a query for user %s: %s", principal.user_id, exc)
-                return Prepared(principal, norm, failure=_first_line(exc))
+                return Prepared(principal, norm, failure=first_line(exc))
             self._plans.put(key, plan)
         resolved, compiled, database, engine = plan
         ticket = self.gate.admit(principal.user_id)
@@ -190,7 +190,7 @@ class QueryEngine:
             if prepared.failure is None:
                 self.warehouses.discard(prepared.database)
             status = "failed"
-            error = "The warehouse could not run the query: " + _first_line(exc)
+            error = "The warehouse could not run the query: " + first_line(exc)
             log.warning("query failed for user %s: %s", prepared.principal.user_id, exc)
         finally:
             if prepared.ticket is not None:
@@ -219,8 +219,3 @@ class _Unavailable(Exception):
 
 class _Cached(Exception):
     """The answer came from the result cache."""
-
-
-def _first_line(exc: Exception) -> str:
-    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-    return text[:300]

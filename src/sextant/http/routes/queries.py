@@ -6,7 +6,7 @@ from collections.abc import AsyncIterator
 from typing import Annotated
 
 import anyio
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field, StrictStr
@@ -56,7 +56,6 @@ def construct_query(
 )
 async def execute(
     body: QueryToken,
-    request: Request,
     caller: Annotated[Principal, Depends(principal("agent:query:execute"))],
     service: Service,
 ) -> StreamingResponse:
@@ -74,5 +73,4 @@ async def execute(
         for chunk in chunks:
             yield chunk
 
-    del request
     return StreamingResponse(stream(), status_code=202, media_type="application/json")
