@@ -5,7 +5,7 @@ UV := .uv/bin/uv
 VENV := .venv
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: install demo test lint format clean
+.PHONY: install system-deps demo test lint format clean
 
 install: $(VENV)/.installed
 
@@ -13,8 +13,17 @@ $(UV):
 	$(PYTHON) -m venv .uv
 	.uv/bin/python -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
 
-$(VENV)/.installed: pyproject.toml uv.lock $(UV)
-	$(UV) sync --frozen --python $(PYTHON)
+# mysqlclient, the MySQL/MariaDB driver Ibis uses, compiles against the MariaDB client headers.
+SYSTEM_DEPS := libmariadb-dev pkg-config
+system-deps:
+	@pkg-config --exists libmariadb 2>/dev/null || pkg-config --exists mysqlclient 2>/dev/null || { \
+	  echo "installing $(SYSTEM_DEPS) (the MySQL driver builds against them)"; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -q && $$SUDO apt-get install -y -q $(SYSTEM_DEPS); }
+
+# every engine's driver (the mysql and spark extras) so that the whole suite can run
+$(VENV)/.installed: pyproject.toml uv.lock $(UV) | system-deps
+	$(UV) sync --frozen --all-extras --python $(PYTHON)
 	touch $@
 
 demo: install

@@ -56,7 +56,6 @@ from sextant.store.secrets import server_secret
 from sextant.store.snapshot import Snapshot, current_version, load_snapshot
 from sextant.store.users import load_identity
 from sextant.warehouse.connection import connect
-from sextant.warehouse.engines import profile
 from sextant.warehouse.fingerprint import Fingerprint, ScanCounter, fingerprint_table
 from sextant.warehouse.introspect import introspect
 from sextant.warehouse.pool import Warehouses
@@ -295,7 +294,7 @@ class Sextant:
         try:
             engine = engine_of(url)
             assert engine is not None  # connect() refuses unknown engines
-            return introspect(con, schema or profile(engine).default_schema or "")
+            return introspect(con, engine, schema)
         finally:
             con.disconnect()
 

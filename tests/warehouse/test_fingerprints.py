@@ -148,7 +148,7 @@ def test_fingerprints_of_a_filtered_view(demo: DemoFiles) -> None:
 
 def test_introspection_of_the_demo(demo: DemoFiles) -> None:
     con = connect(f"duckdb:///{demo.warehouse}")
-    tables = {t.name: t for t in introspect(con, "main")}
+    tables = {t.name: t for t in introspect(con, "duckdb", "main")}
     con.disconnect()
     assert sorted(tables) == ["ORDERS", "PEOPLE", "PRODUCTS", "REVIEWS"]
     orders = tables["ORDERS"]

@@ -1,21 +1,78 @@
 """Reading tables, columns, types and declared keys from a warehouse.
 
-Everything goes through Ibis expressions over the standard ``information_schema`` views, so
-the same code serves every engine that has them.
+Each engine's profile names how its catalog is read (:mod:`sextant.warehouse.engines`): the
+standard ``information_schema`` views through Ibis expressions, MySQL's flavour of them, SQLite's
+PRAGMA table functions, or, for engines that declare no keys, the backend's own table listing.
+Whatever the source, types come from Ibis' schema of each table, so base types agree.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from typing import Any
 
 import ibis
+import sqlglot.expressions as sge
 from ibis.backends import BaseBackend
 
 from sextant.model.catalog import ColumnInfo, ForeignKey, TableInfo
+from sextant.warehouse.engines import profile
 from sextant.warehouse.types import base_type_of
 
 __all__ = ["introspect"]
+
+
+@dataclass(frozen=True)
+class _Column:
+    table: str
+    name: str
+    position: int  # from 1
+    database_type: str
+    nullable: bool
+
+
+@dataclass
+class _Catalog:
+    names: list[str]
+    columns: list[_Column]
+    primary: set[tuple[str, str]]
+    foreign: dict[tuple[str, str], ForeignKey]
+
+
+def introspect(
+    con: BaseBackend, engine: str, schema: str | None = None, only: Iterable[str] | None = None
+) -> tuple[TableInfo, ...]:
+    """Tables of ``schema`` (default: the engine's usual one), all or those named in ``only``,
+    sorted by name."""
+    engine_profile = profile(engine)
+    if not schema:
+        schema = engine_profile.default_schema or str(getattr(con, "current_database", ""))
+    wanted = set(only) if only is not None else None
+    catalog = _READERS[engine_profile.catalog](con, schema, wanted)
+    out: list[TableInfo] = []
+    for name in catalog.names:
+        dtypes = con.table(name, database=schema).schema()
+        rows = sorted((c for c in catalog.columns if c.table == name), key=lambda c: c.position)
+        out.append(
+            TableInfo(
+                name=name,
+                schema=schema,
+                columns=tuple(
+                    ColumnInfo(
+                        name=c.name,
+                        position=c.position - 1,
+                        database_type=c.database_type.upper(),
+                        base_type=base_type_of(dtypes[c.name]),
+                        nullable=c.nullable,
+                        primary_key=(name, c.name) in catalog.primary,
+                        foreign_key=catalog.foreign.get((name, c.name)),
+                    )
+                    for c in rows
+                ),
+            )
+        )
+    return tuple(out)
 
 
 def _rows(expr: Any) -> list[dict[str, Any]]:
@@ -23,60 +80,44 @@ def _rows(expr: Any) -> list[dict[str, Any]]:
 
 
 def _info(con: BaseBackend, name: str) -> Any:
-    return con.table(name, database="information_schema")
+    """An information_schema view with lower-case column names (MySQL spells them upper)."""
+    view = con.table(name, database="information_schema")
+    return view.rename({c.lower(): c for c in view.columns})
 
 
-def introspect(
-    con: BaseBackend, schema: str, only: Iterable[str] | None = None
-) -> tuple[TableInfo, ...]:
-    """Tables of ``schema`` (all, or those named in ``only``), sorted by name."""
-    wanted = set(only) if only is not None else None
-    info_tables = _info(con, "tables")
-    names = sorted(
-        r["table_name"]
-        for r in _rows(info_tables.filter(info_tables.table_schema == schema).select("table_name"))
-        if wanted is None or r["table_name"] in wanted
-    )
-    if not names:
-        return ()
+def _select(names: list[str], wanted: set[str] | None) -> list[str]:
+    return sorted(n for n in names if wanted is None or n in wanted)
+
+
+def _columns_of(con: BaseBackend, schema: str, names: list[str]) -> list[_Column]:
     columns = _info(con, "columns")
-    column_rows = _rows(
+    rows = _rows(
         columns.filter((columns.table_schema == schema) & columns.table_name.isin(names)).select(
             "table_name", "column_name", "ordinal_position", "data_type", "is_nullable"
         )
     )
-    primary, foreign = _keys(con, schema, names)
-    out: list[TableInfo] = []
-    for name in names:
-        dtypes = con.table(name, database=schema).schema()
-        rows = sorted(
-            (r for r in column_rows if r["table_name"] == name),
-            key=lambda r: int(r["ordinal_position"]),
+    return [
+        _Column(
+            table=r["table_name"],
+            name=r["column_name"],
+            position=int(r["ordinal_position"]),
+            database_type=str(r["data_type"]),
+            nullable=str(r["is_nullable"]).upper() == "YES",
         )
-        out.append(
-            TableInfo(
-                name=name,
-                schema=schema,
-                columns=tuple(
-                    ColumnInfo(
-                        name=r["column_name"],
-                        position=int(r["ordinal_position"]) - 1,
-                        database_type=str(r["data_type"]).upper(),
-                        base_type=base_type_of(dtypes[r["column_name"]]),
-                        nullable=str(r["is_nullable"]).upper() == "YES",
-                        primary_key=(name, r["column_name"]) in primary,
-                        foreign_key=foreign.get((name, r["column_name"])),
-                    )
-                    for r in rows
-                ),
-            )
-        )
-    return tuple(out)
+        for r in rows
+    ]
 
 
-def _keys(
-    con: BaseBackend, schema: str, names: list[str]
-) -> tuple[set[tuple[str, str]], dict[tuple[str, str], ForeignKey]]:
+def _table_names(con: BaseBackend, schema: str, wanted: set[str] | None) -> list[str]:
+    tables = _info(con, "tables")
+    listed = _rows(tables.filter(tables.table_schema == schema).select("table_name"))
+    return _select([r["table_name"] for r in listed], wanted)
+
+
+def _standard(con: BaseBackend, schema: str, wanted: set[str] | None) -> _Catalog:
+    names = _table_names(con, schema, wanted)
+    if not names:
+        return _Catalog([], [], set(), {})
     constraints = _info(con, "table_constraints")
     usage = _info(con, "key_column_usage")
     refs = _info(con, "referential_constraints")
@@ -116,4 +157,89 @@ def _keys(
         (r["table_name"], r["column_name"]): ForeignKey(r["target_table"], r["target_column"])
         for r in _rows(joined.select("table_name", "column_name", "target_table", "target_column"))
     }
-    return primary, foreign
+    return _Catalog(names, _columns_of(con, schema, names), primary, foreign)
+
+
+def _mysql(con: BaseBackend, schema: str, wanted: set[str] | None) -> _Catalog:
+    """MySQL and MariaDB: constraint names repeat across tables (every primary key is named
+    PRIMARY), and key_column_usage names the referenced column itself."""
+    names = _table_names(con, schema, wanted)
+    if not names:
+        return _Catalog([], [], set(), {})
+    usage = _info(con, "key_column_usage")
+    keys = _rows(
+        usage.filter((usage.table_schema == schema) & usage.table_name.isin(names)).select(
+            "constraint_name",
+            "table_name",
+            "column_name",
+            "referenced_table_schema",
+            "referenced_table_name",
+            "referenced_column_name",
+        )
+    )
+    primary = {
+        (r["table_name"], r["column_name"]) for r in keys if r["constraint_name"] == "PRIMARY"
+    }
+    foreign = {
+        (r["table_name"], r["column_name"]): ForeignKey(
+            r["referenced_table_name"], r["referenced_column_name"]
+        )
+        for r in keys
+        if r["referenced_table_name"] is not None and r["referenced_table_schema"] == schema
+    }
+    return _Catalog(names, _columns_of(con, schema, names), primary, foreign)
+
+
+def _pragma(con: BaseBackend, function: str, table: str) -> list[dict[str, Any]]:
+    """Rows of a SQLite PRAGMA table function (``pragma_table_info('T')``) as dictionaries."""
+    query = sge.select("*").from_(sge.func(function, sge.Literal.string(table)))
+    cursor: Any = con.raw_sql(query.sql(dialect="sqlite"))
+    try:
+        names = [d[0] for d in cursor.description]
+        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+    finally:
+        cursor.close()
+
+
+def _sqlite(con: BaseBackend, schema: str, wanted: set[str] | None) -> _Catalog:
+    listed = con.list_tables(database=schema)
+    names = _select([n for n in listed if not n.startswith("sqlite_")], wanted)
+    catalog = _Catalog(names, [], set(), {})
+    for name in names:
+        for row in _pragma(con, "pragma_table_info", name):
+            catalog.columns.append(
+                _Column(
+                    name,
+                    row["name"],
+                    int(row["cid"]) + 1,
+                    row["type"] or "",
+                    not row["pk"] and not row["notnull"],
+                )
+            )
+            if row["pk"]:
+                catalog.primary.add((name, row["name"]))
+        for row in _pragma(con, "pragma_foreign_key_list", name):
+            if row["to"] is not None:  # None: the referenced table's primary key, implied
+                catalog.foreign[(name, row["from"])] = ForeignKey(row["table"], row["to"])
+    return catalog
+
+
+def _listing(con: BaseBackend, schema: str, wanted: set[str] | None) -> _Catalog:
+    """Engines without declared keys (Spark): names and types from the backend; the model file
+    declares primary and foreign keys."""
+    listed = con.list_tables(database=schema)
+    names = _select(list(listed), wanted)
+    catalog = _Catalog(names, [], set(), {})
+    for name in names:
+        schema_of = con.table(name, database=schema).schema()
+        for position, (column, dtype) in enumerate(schema_of.items(), start=1):
+            catalog.columns.append(_Column(name, column, position, str(dtype), dtype.nullable))
+    return catalog
+
+
+_READERS: dict[str, Callable[[BaseBackend, str, set[str] | None], _Catalog]] = {
+    "information_schema": _standard,
+    "mysql": _mysql,
+    "sqlite": _sqlite,
+    "catalog": _listing,
+}
