@@ -159,6 +159,36 @@ def fresh_postgres_database(server: str, prefix: str = "sextant") -> Iterator[st
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
+@pytest.fixture(scope="session")
+def mariadb_server() -> str:
+    """URL of the local MariaDB (or MySQL) server, database ``test``."""
+    import MySQLdb
+
+    url = "mysql://root@127.0.0.1:3306/test"
+    try:
+        MySQLdb.connect(host="127.0.0.1", port=3306, user="root", connect_timeout=3).close()
+    except MySQLdb.OperationalError as exc:
+        service_missing("MariaDB at 127.0.0.1:3306", str(exc).strip())
+    return url
+
+
+@contextmanager
+def fresh_mariadb_database(prefix: str = "sextant") -> Iterator[str]:
+    """The URL of a new database name on the local MariaDB (created by the demo loader or the
+    test), dropped afterwards."""
+    import MySQLdb
+
+    name = f"{prefix}_{uuid.uuid4().hex[:12]}"
+    try:
+        yield f"mysql://root@127.0.0.1:3306/{name}"
+    finally:
+        conn = MySQLdb.connect(host="127.0.0.1", port=3306, user="root")
+        try:
+            conn.cursor().execute(f"DROP DATABASE IF EXISTS `{name}`")
+        finally:
+            conn.close()
+
+
 @pytest.fixture
 def postgres_database(postgres_server: str) -> Iterator[str]:
     """A fresh, empty PostgreSQL database for one test (SQLAlchemy URL), dropped afterwards."""

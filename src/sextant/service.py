@@ -266,6 +266,7 @@ class Sextant:
         targets = sync_targets(self.engine)
         fingerprint_started = time.perf_counter()
         counter = ScanCounter()
+        engines = {db.name: db.engine for db in self.snapshot().databases.values()}
         for index, ((db_name, table_name, schema), columns) in enumerate(targets.items()):
             label = f"{db_name}.{table_name}"
             if progress is not None:
@@ -277,6 +278,7 @@ class Sextant:
                     threshold=self.settings.value_list_threshold,
                     counter=counter,
                     label=label,
+                    engine=engines.get(db_name, "duckdb"),
                 )
             by_id: dict[int, Fingerprint] = {c.field_id: prints[c.name] for c in columns}
             save_fingerprints(self.engine, by_id)

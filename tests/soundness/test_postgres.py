@@ -11,25 +11,23 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
-from typing import Any
 
 import duckdb
 import psycopg
 import pytest
 import sqlglot
 
-from sextant.demo.setup import DemoFiles, prepare_demo
+from sextant.demo.setup import prepare_demo
 from sextant.service import Sextant
 from tests.agent_client import AgentClient
 from tests.conftest import fresh_postgres_database, make_settings
 from tests.soundness import test_duckdb, test_duckdb_edges
-from tests.soundness.harness import Case, HandResult, PostgresWarehouse, assert_rows, check, hand
+from tests.soundness.harness import Case, PostgresWarehouse, agree, check, hand
 
 CASES: list[Case] = test_duckdb.CASES
 EDGE_CASES: list[Case] = test_duckdb_edges.CASES
@@ -103,47 +101,13 @@ def test_edges_match_hand_sql(pg_edges: tuple[AgentClient, PostgresWarehouse], c
 # -- the translated hand SQL means what the DuckDB hand SQL means -----------------------------
 
 
-@pytest.fixture(scope="module")
-def duck_shop(demo_template: DemoFiles) -> Iterator[duckdb.DuckDBPyConnection]:
-    con = duckdb.connect(str(demo_template.warehouse), read_only=True)
-    yield con
-    con.close()
-
-
-@pytest.fixture(scope="module")
-def duck_edges(
-    demo_template: DemoFiles, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[duckdb.DuckDBPyConnection]:
-    path = tmp_path_factory.mktemp("soundness-duck-edges") / "warehouse.duckdb"
-    shutil.copyfile(demo_template.warehouse, path)
-    con = duckdb.connect(str(path))
-    try:
-        for statement in test_duckdb_edges.EDITS:
-            con.execute(statement)
-        yield con
-    finally:
-        con.close()
-
-
-def _loose(rows: list[list[Any]]) -> list[list[Any]]:
-    """Integers as floats: avg and sum types differ between the engines, not their values."""
-    return [[float(v) if type(v) is int else v for v in row] for row in rows]
-
-
-def _agree(pg: HandResult, duck: HandResult) -> None:
-    assert pg.names == duck.names
-    # as multisets: the engines may collate strings differently (the order is checked against
-    # Sextant on each engine)
-    assert_rows(_loose(pg.rows), _loose(duck.rows), ordered=False)
-
-
 @pytest.mark.parametrize("case", [c.param() for c in CASES])
 def test_hand_sql_agrees_across_engines(
     pg_shop: tuple[AgentClient, PostgresWarehouse],
     duck_shop: duckdb.DuckDBPyConnection,
     case: Case,
 ) -> None:
-    _agree(pg_shop[1].hand(case), hand(duck_shop, case.sql))
+    agree(pg_shop[1].hand(case), hand(duck_shop, case.sql))
 
 
 @pytest.mark.parametrize("case", [c.param() for c in EDGE_CASES])
@@ -152,7 +116,7 @@ def test_edge_hand_sql_agrees_across_engines(
     duck_edges: duckdb.DuckDBPyConnection,
     case: Case,
 ) -> None:
-    _agree(pg_edges[1].hand(case), hand(duck_edges, case.sql))
+    agree(pg_edges[1].hand(case), hand(duck_edges, case.sql))
 
 
 # -- `sextant demo --engine postgres`: loading the shop, then serving, in one process ----------

@@ -247,13 +247,18 @@ def demo(
         bool, typer.Option("--serve/--no-serve", help="Start the server when ready")
     ] = True,
     engine: Annotated[
-        str, typer.Option(help="Where the shop's data lives: duckdb (a file) or postgres")
+        str,
+        typer.Option(
+            help="Where the shop's data lives: duckdb or sqlite (a file in the data directory), "
+            "postgres or mysql (a server database)"
+        ),
     ] = "duckdb",
     warehouse_url: Annotated[
         str | None,
         typer.Option(
-            help="PostgreSQL database for --engine postgres (created when missing) "
-            "[default: postgresql://postgres@127.0.0.1:5432/sextant_demo]"
+            help="Server database for --engine postgres or mysql (created when missing) "
+            "[default: postgresql://postgres@127.0.0.1:5432/sextant_demo, "
+            "mysql://root@127.0.0.1:3306/sextant_demo]"
         ),
     ] = None,
 ) -> None:

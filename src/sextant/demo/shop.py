@@ -33,10 +33,14 @@ from sqlglot import exp
 __all__ = [
     "DEFAULT_SEED",
     "TABLE_ROWS",
+    "build_sqlite",
     "build_warehouse",
     "data_checksum",
+    "load_mysql",
     "load_postgres",
+    "load_tables",
     "row_counts",
+    "sqlite_value",
 ]
 
 DEFAULT_SEED = 20240101
@@ -302,13 +306,13 @@ def _table(name: str) -> exp.Table:
     return exp.Table(this=_ident(name))
 
 
-def _create_table(table: str) -> exp.Create:
+def _create_table(table: str, *, nullable: bool = False) -> exp.Create:
     definitions: list[exp.Expr] = []
     for name, sql_type in _COLUMNS[table]:
         constraints = []
         if name == "ID":
             constraints.append(exp.ColumnConstraint(kind=exp.PrimaryKeyColumnConstraint()))
-        elif (table, name) not in _NULLABLE:
+        elif (table, name) not in _NULLABLE and not nullable:
             constraints.append(exp.ColumnConstraint(kind=exp.NotNullColumnConstraint()))
         kind = exp.DataType.build(sql_type)
         definitions.append(exp.ColumnDef(this=_ident(name), kind=kind, constraints=constraints))
@@ -404,4 +408,106 @@ def load_postgres(url: str, scale: int = 1, *, seed: int = DEFAULT_SEED) -> dict
                 for row in zip(*columns_values, strict=True):
                     stream.write_row(row)
         cur.execute("ANALYZE")
+    return counts
+
+
+def _insert(table: str, dialect: str, marker: str) -> str:
+    """``INSERT INTO "T" ("A", ...) VALUES (?, ...)`` with the driver's parameter marker."""
+    names = [name for name, _ in _COLUMNS[table]]
+    target = exp.Schema(this=_table(table), expressions=[_ident(n) for n in names])
+    values = exp.Tuple(expressions=[exp.var(marker) for _ in names])
+    insert = exp.Insert(this=target, expression=exp.Values(expressions=[values]))
+    return insert.sql(dialect=dialect)
+
+
+def load_tables(
+    conn: Any,
+    dialect: str,
+    marker: str,
+    tables: Mapping[str, Any],
+    *,
+    convert: Any = None,
+    nullable: bool = False,
+) -> None:
+    """Replace the shop's tables over a DB-API connection with ``tables`` (Arrow tables by
+    name), inserting in batches; ``nullable`` drops the NOT NULL constraints (for test data
+    with holes); ``convert`` adapts each value for the driver."""
+    cursor = conn.cursor()
+    try:
+        for table in reversed(list(_COLUMNS)):
+            cursor.execute(exp.Drop(this=_table(table), kind="TABLE", exists=True).sql(dialect))
+        for table in _COLUMNS:
+            cursor.execute(_create_table(table, nullable=nullable).sql(dialect=dialect))
+            statement = _insert(table, dialect, marker)
+            arrow = tables[table]
+            columns = [arrow.column(name).to_pylist() for name, _ in _COLUMNS[table]]
+            rows = list(zip(*columns, strict=True))
+            if convert is not None:
+                rows = [tuple(convert(v) for v in row) for row in rows]
+            for start in range(0, len(rows), 5_000):
+                cursor.executemany(statement, rows[start : start + 5_000])
+        conn.commit()
+    finally:
+        cursor.close()
+
+
+def _arrow_tables(scale: int, seed: int) -> tuple[dict[str, int], dict[str, Any]]:
+    counts = row_counts(scale)
+    data = _generate(counts, seed)
+    return counts, {table: _to_arrow(table, rows) for table, rows in data.items()}
+
+
+def load_mysql(url: str, scale: int = 1, *, seed: int = DEFAULT_SEED) -> dict[str, int]:
+    """Load the same shop into the MySQL or MariaDB database at ``url`` (tables are replaced;
+    the database is created, in utf8mb4, when missing)."""
+    import MySQLdb  # type: ignore[import-untyped]
+
+    from sextant.warehouse.connection import mysql_params
+
+    counts, tables = _arrow_tables(scale, seed)
+    params = mysql_params(url)
+    database = params.pop("database")
+    params["autocommit"] = False
+    conn: Any = MySQLdb.connect(**params)
+    try:
+        utf8 = exp.CharacterSetProperty(this=exp.var("utf8mb4"), default=False)
+        create = exp.Create(
+            this=_table(database),
+            kind="DATABASE",
+            exists=True,
+            properties=exp.Properties(expressions=[utf8]),
+        )
+        with conn.cursor() as cursor:
+            cursor.execute(create.sql(dialect="mysql"))
+        conn.select_db(database)
+        load_tables(conn, "mysql", "%s", tables)
+    finally:
+        conn.close()
+    return counts
+
+
+def sqlite_value(value: Any) -> Any:
+    """Dates and timestamps as the ISO text SQLite stores (and Ibis reads back)."""
+    if isinstance(value, datetime):
+        return value.isoformat(sep=" ")
+    if isinstance(value, date):
+        return value.isoformat()
+    return value
+
+
+def build_sqlite(path: Path, scale: int = 1, *, seed: int = DEFAULT_SEED) -> dict[str, int]:
+    """Create (or atomically replace) the demo SQLite file at ``path``; return its row counts."""
+    import sqlite3
+
+    counts, tables = _arrow_tables(scale, seed)
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix=".sextant-demo-", dir=path.parent) as tmp:
+        staged = Path(tmp) / "warehouse.sqlite"
+        conn = sqlite3.connect(staged)
+        try:
+            load_tables(conn, "sqlite", "?", tables, convert=sqlite_value)
+        finally:
+            conn.close()
+        os.replace(staged, path)
     return counts

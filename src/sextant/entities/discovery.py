@@ -103,7 +103,9 @@ class Discovery:
                         return con.table(t.name, database=t.schema)
 
                     rows = restricted(table, access, principal, self.snapshot, open_table)
-                    return fingerprint_table(rows, columns, threshold=self.threshold)
+                    return fingerprint_table(
+                        rows, columns, threshold=self.threshold, engine=database.engine
+                    )
             except WarehouseError:
                 raise
             except Exception as exc:  # the engine's own error types vary

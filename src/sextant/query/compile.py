@@ -24,6 +24,7 @@ from sextant.query.resolve import RAggregation, Resolved
 from sextant.query.rows import OpenTable, restricted
 from sextant.query.temporal import TRUNCATIONS, extract, truncate
 from sextant.store.snapshot import FieldRow, Snapshot
+from sextant.warehouse.engines import EngineProfile, profile
 from sextant.warehouse.types import base_type_of
 
 __all__ = ["Compiled", "OutputColumn", "compile_query", "unique_names"]
@@ -73,23 +74,25 @@ def _used(resolved: Resolved) -> list[Column]:
     return out
 
 
-def _aggregate(agg: RAggregation, value: Any, table: ir.Table) -> ir.Scalar:
+def _aggregate(agg: RAggregation, value: Any, table: ir.Table, engine: EngineProfile) -> ir.Scalar:
     if agg.fn == "count":
         return table.count() if value is None else value.count()
     return {
         "count-distinct": lambda v: v.nunique(),
         "sum": lambda v: v.sum(),
-        "avg": lambda v: v.mean(),
+        "avg": lambda v: (
+            v.cast("float64").mean() if engine.float_average and v.type().is_integer() else v.mean()
+        ),
         "min": lambda v: v.min(),
         "max": lambda v: v.max(),
     }[agg.fn](value)
 
 
-def _granular(value: Any, granularity: str | None) -> Any:
+def _granular(value: Any, granularity: str | None, engine: EngineProfile) -> Any:
     if granularity is None:
         return value
     if granularity in TRUNCATIONS:
-        return truncate(value, granularity)
+        return truncate(value, granularity, engine)
     return extract(value, granularity)
 
 
@@ -103,6 +106,7 @@ def compile_query(
     aggregated_cap: int,
 ) -> Compiled:
     table = resolved.table
+    engine = profile(snapshot.databases[table.database_id].engine)
     base = restricted(
         table, table_access(principal, snapshot, table.id), principal, snapshot, open_table
     )
@@ -135,16 +139,11 @@ def compile_query(
         return joined[names[(column.field.id, column.via.id if column.via else None)]]
 
     predicates = [
-        compile_filter(value(f.column), f.column.field.base_type, f.op, list(f.values), f.bucket)
-        for f in resolved.filters
+        compile_filter(
+            value(f.column), f.column.field.base_type, f.op, list(f.values), f.bucket, engine
+        )
+        for f in [*resolved.filters, *(f for agg in resolved.aggregations for f in agg.filters)]
     ]
-    for agg in resolved.aggregations:
-        predicates += [
-            compile_filter(
-                value(f.column), f.column.field.base_type, f.op, list(f.values), f.bucket
-            )
-            for f in agg.filters
-        ]
     filtered = joined.filter(functools.reduce(operator.and_, predicates)) if predicates else joined
 
     if resolved.aggregated:
@@ -154,11 +153,11 @@ def compile_query(
         g_names = group_names[: len(resolved.group_by)]
         a_names = group_names[len(resolved.group_by) :]
         groups = {
-            n: _granular(value(g.column), g.granularity)
+            n: _granular(value(g.column), g.granularity, engine)
             for n, g in zip(g_names, resolved.group_by, strict=True)
         }
         aggs = {
-            n: _aggregate(a, value(a.column) if a.column is not None else None, filtered)
+            n: _aggregate(a, value(a.column) if a.column is not None else None, filtered, engine)
             for n, a in zip(a_names, resolved.aggregations, strict=True)
         }
         expr = (

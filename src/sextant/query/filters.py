@@ -21,6 +21,7 @@ import ibis.expr.types as ir
 
 from sextant.model.operations import BUCKET_RANGES, EXTRACTION_RANGES, OPERATIONS
 from sextant.query.temporal import TRUNCATIONS, extract, parse_temporal, truncate
+from sextant.warehouse.engines import DEFAULT_PROFILE, EngineProfile
 
 __all__ = ["TEMPORAL", "coerce_values", "compile_filter", "kind_of"]
 
@@ -115,19 +116,26 @@ def _any(parts: list[ir.BooleanValue]) -> ir.BooleanValue:
     return functools.reduce(operator.or_, parts)
 
 
-def _temporal_side(column: Any, base_type: str, value: Any, bucket: str | None) -> tuple[Any, Any]:
+def _temporal_side(
+    column: Any, base_type: str, value: Any, bucket: str | None, engine: EngineProfile
+) -> tuple[Any, Any]:
     """Column and literal, brought to the same unit."""
     if bucket in TRUNCATIONS:
         from sextant.query.temporal import truncate_value
 
-        return truncate(column, bucket), truncate_value(value, bucket)
+        return truncate(column, bucket, engine), truncate_value(value, bucket)
     if base_type == "type/DateTime" and type(value) is _dt.date:
         return column.date(), value
     return column, value
 
 
 def compile_filter(
-    column: Any, base_type: str, operation: str, values: Sequence[Any], bucket: str | None = None
+    column: Any,
+    base_type: str,
+    operation: str,
+    values: Sequence[Any],
+    bucket: str | None = None,
+    engine: EngineProfile = DEFAULT_PROFILE,
 ) -> ir.BooleanValue:
     """``column`` (an Ibis column) filtered by ``operation`` over already-coerced ``values``."""
     op = OPERATIONS[operation]
@@ -160,7 +168,7 @@ def compile_filter(
     elif base_type in TEMPORAL:
         parts = []
         for value in values:
-            side, literal = _temporal_side(column, base_type, value, bucket)
+            side, literal = _temporal_side(column, base_type, value, bucket, engine)
             compare = _COMPARE.get(operation, operator.eq)
             parts.append(compare(side, ibis.literal(literal)))
         matched = _any(parts)

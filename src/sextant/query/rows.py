@@ -15,6 +15,7 @@ from sextant.permissions.decide import TableAccess
 from sextant.permissions.sandbox import BoundFilter, bind_sandbox
 from sextant.query.filters import coerce_values, compile_filter
 from sextant.store.snapshot import Snapshot, TableRow
+from sextant.warehouse.engines import profile
 
 __all__ = ["OpenTable", "bound_sandboxes", "restricted", "sandbox_predicate"]
 
@@ -32,13 +33,14 @@ def bound_sandboxes(access: TableAccess, principal: Principal) -> tuple[BoundFil
 def _condition(
     expr: ir.Table, table: TableRow, bound: BoundFilter, snapshot: Snapshot, open_table: OpenTable
 ) -> ir.BooleanValue:
+    engine = profile(snapshot.databases[table.database_id].engine)
     if bound.via is None:
         column = table.field(bound.column)
         if column is None:
             raise LookupError(f"{table.name}.{bound.column}")
         values = coerce_values(column.base_type, bound.operation, bound.bucket, bound.values)
         return compile_filter(
-            expr[column.name], column.base_type, bound.operation, values, bound.bucket
+            expr[column.name], column.base_type, bound.operation, values, bound.bucket, engine
         )
     fk = table.field(bound.via)
     if fk is None or fk.fk_target_field_id is None:
@@ -51,7 +53,7 @@ def _condition(
         raise LookupError(f"{target.name}.{bound.column}")
     values = coerce_values(column.base_type, bound.operation, bound.bucket, bound.values)
     inner = compile_filter(
-        target_expr[column.name], column.base_type, bound.operation, values, bound.bucket
+        target_expr[column.name], column.base_type, bound.operation, values, bound.bucket, engine
     )
     return expr[fk.name].isin(target_expr.filter(inner).select(key.name)[key.name])
 

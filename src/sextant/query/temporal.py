@@ -8,6 +8,8 @@ from typing import Any
 
 import ibis.expr.types as ir
 
+from sextant.warehouse.engines import DEFAULT_PROFILE, EngineProfile
+
 __all__ = [
     "EXTRACTIONS",
     "TRUNCATIONS",
@@ -47,7 +49,26 @@ EXTRACTIONS: dict[str, Callable[[Any], ir.IntegerValue]] = {
 }
 
 
-def truncate(column: Any, unit: str) -> Any:
+def _week_start(column: Any) -> Any:
+    """Monday of the ISO week, from the weekday (engines whose Ibis compiler has no week)."""
+    day = column.date() if column.type().is_timestamp() else column
+    monday = day - day.day_of_week.index().as_interval("D")
+    return monday.cast("timestamp") if column.type().is_timestamp() else monday
+
+
+_FORMATS = {"minute": "%Y-%m-%d %H:%M:00", "hour": "%Y-%m-%d %H:00:00"}
+
+
+def _emulated(column: Any, unit: str) -> Any:
+    if unit == "week":
+        return _week_start(column)
+    return column.strftime(_FORMATS[unit]).cast("timestamp")  # engines keeping text times
+
+
+def truncate(column: Any, unit: str, engine: EngineProfile = DEFAULT_PROFILE) -> Any:
+    """``column`` truncated to ``unit``, the way ``engine`` can compute it."""
+    if unit in engine.emulated_truncations:
+        return _emulated(column, unit)
     return column.truncate(TRUNCATIONS[unit])
 
 

@@ -2,17 +2,32 @@
 
 from __future__ import annotations
 
+import contextlib
+import warnings
+import weakref
 from collections.abc import Callable
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
+from typing import Any
+from urllib.parse import parse_qsl, unquote, urlsplit, urlunsplit
 
 import ibis
+import sqlglot.expressions as sge
 from ibis.backends import BaseBackend
 
 from sextant.errors import ConfigurationError, WarehouseError
 from sextant.model.validate import engine_of
 
-__all__ = ["connect", "duckdb_path", "redact_url"]
+__all__ = ["cancel_hook", "connect", "file_path", "mysql_params", "redact_url"]
+
+# Backends whose running statement can be stopped from another thread, and how.
+_CANCEL_HOOKS: weakref.WeakKeyDictionary[BaseBackend, Callable[[], None]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def cancel_hook(backend: BaseBackend) -> Callable[[], None] | None:
+    """What stops the statement running on ``backend`` (None: the engine has no such hook)."""
+    return _CANCEL_HOOKS.get(backend)
 
 
 def redact_url(url: str) -> str:
@@ -25,8 +40,8 @@ def redact_url(url: str) -> str:
     return urlunsplit(parts._replace(netloc=f"{user}@{netloc[-1]}"))
 
 
-def duckdb_path(url: str, base_dir: Path | None) -> Path | None:
-    """The file of a DuckDB URL: ``duckdb:///abs/file`` or ``duckdb://relative/file``
+def file_path(url: str, base_dir: Path | None) -> Path | None:
+    """The file of a DuckDB or SQLite URL: ``duckdb:///abs/file`` or ``duckdb://relative/file``
     (relative to ``base_dir``, the model file's folder); None for an in-memory database."""
     parts = urlsplit(url)
     if parts.netloc:
@@ -44,7 +59,7 @@ def duckdb_path(url: str, base_dir: Path | None) -> Path | None:
 
 
 def _duckdb(url: str, base_dir: Path | None) -> BaseBackend:
-    path = duckdb_path(url, base_dir)
+    path = file_path(url, base_dir)
     if path is None:
         return ibis.duckdb.connect()
     if not path.exists():
@@ -52,11 +67,82 @@ def _duckdb(url: str, base_dir: Path | None) -> BaseBackend:
     return ibis.duckdb.connect(database=str(path), read_only=True)
 
 
+def _sqlite(url: str, base_dir: Path | None) -> BaseBackend:
+    """Read-only, and usable from the worker threads that run queries (one at a time, under
+    the pool's lock)."""
+    import sqlite3
+
+    path = file_path(url, base_dir)
+    if path is None:
+        raise ConfigurationError("a SQLite warehouse needs a file: sqlite:///path/to/file.db")
+    if not path.exists():
+        raise FileNotFoundError(f"no SQLite file at {path}")
+    con = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, check_same_thread=False)
+    backend = ibis.sqlite.from_connection(con)
+    _CANCEL_HOOKS[backend] = con.interrupt  # a no-op when nothing runs
+    return backend
+
+
+def mysql_params(url: str) -> dict[str, Any]:
+    """mysqlclient's connection arguments for ``mysql://user:password@host:port/database``
+    (``mariadb://`` too); query parameters pass through (``?charset=utf8mb4``)."""
+    parts = urlsplit(url)
+    params: dict[str, Any] = {
+        "host": "127.0.0.1" if parts.hostname in {None, "localhost"} else parts.hostname,
+        "port": parts.port or 3306,
+        "user": unquote(parts.username or "root"),
+        "password": unquote(parts.password or ""),
+        "database": unquote(parts.path.lstrip("/")),
+        "charset": "utf8mb4",
+        "autocommit": True,
+    }
+    for key, value in parse_qsl(parts.query):
+        params[key] = int(value) if value.isdigit() else value
+    return params
+
+
+def _set(name: str, value: sge.Expr) -> str:
+    item = sge.SetItem(this=sge.EQ(this=sge.var(name), expression=value))
+    return sge.Set(expressions=[item]).sql(dialect="mysql")
+
+
+def _mysql(url: str, _base_dir: Path | None) -> BaseBackend:
+    """Sessions in UTC (numeric offset: MariaDB often has no time zone tables) and read-only."""
+    import MySQLdb  # type: ignore[import-untyped]
+
+    params = mysql_params(url)
+    con: Any = MySQLdb.connect(**params)
+    thread_id = con.thread_id()
+
+    def kill_query() -> None:
+        """KILL QUERY from a second connection: the statement stops, the session stays."""
+        other = MySQLdb.connect(**params, connect_timeout=5)
+        with contextlib.closing(other), other.cursor() as cursor:
+            kill = sge.Kill(this=sge.Literal.number(thread_id), kind=sge.var("QUERY"))
+            cursor.execute(kill.sql(dialect="mysql"))
+
+    with con.cursor() as cursor:
+        cursor.execute(_set("time_zone", sge.Literal.string("+00:00")))
+        read_only = sge.Command(this="SET", expression=sge.var("SESSION TRANSACTION READ ONLY"))
+        cursor.execute(read_only.sql(dialect="mysql"))
+    with warnings.catch_warnings():
+        # Ibis asks for the named zone 'UTC', which fails without time zone tables: the
+        # numeric offset above already holds.
+        warnings.filterwarnings("ignore", "Unable to set session timezone", UserWarning)
+        backend = ibis.mysql.from_connection(con)
+    _CANCEL_HOOKS[backend] = kill_query
+    return backend
+
+
 def _generic(url: str, _base_dir: Path | None) -> BaseBackend:
     return ibis.connect(url)
 
 
-_OPENERS: dict[str, Callable[[str, Path | None], BaseBackend]] = {"duckdb": _duckdb}
+_OPENERS: dict[str, Callable[[str, Path | None], BaseBackend]] = {
+    "duckdb": _duckdb,
+    "sqlite": _sqlite,
+    "mysql": _mysql,
+}
 
 
 def connect(url: str, base_dir: Path | None = None) -> BaseBackend:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["ENGINE_PROFILES", "EngineProfile", "profile"]
+__all__ = ["DEFAULT_PROFILE", "ENGINE_PROFILES", "EngineProfile", "profile"]
 
 
 @dataclass(frozen=True)
@@ -17,6 +17,14 @@ class EngineProfile:
     # key_column_usage), "sqlite" (PRAGMA table functions), "catalog" (names and types only:
     # the engine declares no keys, the model file does).
     catalog: str
+    quantiles: bool = True  # quartiles in fingerprints (MySQL and SQLite have no quantile)
+    arrays: bool = True  # array_agg, so that one scan collects every column's values
+    # time units Ibis cannot truncate on this engine, computed from other parts instead
+    # (sextant.query.temporal.truncate)
+    emulated_truncations: frozenset[str] = frozenset()
+    # the average of integers is taken over doubles (MySQL's AVG of integers is a DECIMAL
+    # rounded to div_precision_increment, 4 places by default)
+    float_average: bool = False
 
 
 ENGINE_PROFILES: dict[str, EngineProfile] = {
@@ -24,8 +32,25 @@ ENGINE_PROFILES: dict[str, EngineProfile] = {
     for p in (
         EngineProfile("duckdb", "main", "duckdb", "information_schema"),
         EngineProfile("postgres", "public", "postgres", "information_schema"),
-        EngineProfile("mysql", None, "mysql", "mysql"),
-        EngineProfile("sqlite", "main", "sqlite", "sqlite"),
+        EngineProfile(
+            "mysql",
+            None,
+            "mysql",
+            "mysql",
+            quantiles=False,
+            arrays=False,
+            emulated_truncations=frozenset({"week"}),
+            float_average=True,
+        ),
+        EngineProfile(
+            "sqlite",
+            "main",
+            "sqlite",
+            "sqlite",
+            quantiles=False,
+            arrays=False,
+            emulated_truncations=frozenset({"minute", "hour"}),
+        ),
         EngineProfile("spark", "default", "spark", "catalog"),
     )
 }
@@ -33,3 +58,6 @@ ENGINE_PROFILES: dict[str, EngineProfile] = {
 
 def profile(engine: str) -> EngineProfile:
     return ENGINE_PROFILES[engine]
+
+
+DEFAULT_PROFILE = ENGINE_PROFILES["duckdb"]

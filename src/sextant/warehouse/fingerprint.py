@@ -16,6 +16,7 @@ from typing import Any
 
 import ibis.expr.types as ir
 
+from sextant.warehouse.engines import EngineProfile, profile
 from sextant.warehouse.types import NUMERIC_BASE_TYPES, TEXT_BASE_TYPES
 
 __all__ = ["Fingerprint", "ScanCounter", "fingerprint_table", "jsonable"]
@@ -69,7 +70,9 @@ def _share(count: Any, total: int) -> float:
     return round(float(count or 0) / total, 6) if total else 0.0
 
 
-def _aggregates(i: int, col: ir.Column, base_type: str) -> dict[str, ir.Scalar]:
+def _aggregates(
+    i: int, col: ir.Column, base_type: str, engine: EngineProfile
+) -> dict[str, ir.Scalar]:
     out: dict[str, ir.Scalar] = {
         f"c{i}_distinct": col.nunique(),
         f"c{i}_nulls": col.isnull().ifelse(1, 0).sum(),
@@ -80,10 +83,10 @@ def _aggregates(i: int, col: ir.Column, base_type: str) -> dict[str, ir.Scalar]:
             f"c{i}_min": num.min(),
             f"c{i}_max": num.max(),
             f"c{i}_avg": num.mean(),
-            f"c{i}_q1": num.quantile(0.25),
-            f"c{i}_q3": num.quantile(0.75),
             f"c{i}_sd": num.std(how="sample"),
         }
+        if engine.quantiles:
+            out |= {f"c{i}_q1": num.quantile(0.25), f"c{i}_q3": num.quantile(0.75)}
     elif base_type in TEMPORAL:
         out |= {f"c{i}_earliest": col.min(), f"c{i}_latest": col.max()}
     elif base_type in TEXT_BASE_TYPES:
@@ -111,7 +114,7 @@ def _statistics(i: int, base_type: str, row: dict[str, Any], rows: int) -> dict[
     }
     if base_type in NUMERIC_BASE_TYPES:
         for key in ("min", "max", "avg", "q1", "q3", "sd"):
-            stats[key] = jsonable(row[f"c{i}_{key}"])
+            stats[key] = jsonable(row.get(f"c{i}_{key}"))  # no quartiles on some engines
     elif base_type in TEMPORAL:
         stats["earliest"] = jsonable(row[f"c{i}_earliest"])
         stats["latest"] = jsonable(row[f"c{i}_latest"])
@@ -133,13 +136,16 @@ def fingerprint_table(
     threshold: int = 1000,
     counter: ScanCounter | None = None,
     label: str = "",
+    engine: str = "duckdb",
 ) -> dict[str, Fingerprint]:
-    """Fingerprints of ``columns`` (name, base type) of ``table``, in one or two scans."""
+    """Fingerprints of ``columns`` (name, base type) of ``table``, in one or two scans (one
+    more per listed column on engines without arrays)."""
     if not columns:
         return {}
+    engine_profile = profile(engine)
     aggs: dict[str, ir.Scalar] = {"rows": table.count()}
     for i, (name, base_type) in enumerate(columns):
-        aggs |= _aggregates(i, table[name], base_type)
+        aggs |= _aggregates(i, table[name], base_type, engine_profile)
     row = table.aggregate(**aggs).to_pyarrow().to_pylist()[0]
     if counter is not None:
         counter.add(label)
@@ -153,7 +159,7 @@ def fingerprint_table(
         if 0 < stats[name]["distinct_count"] <= threshold
     ]
     values: dict[str, list[Any]] = {name: [] for name, _ in columns if rows == 0}
-    if listed:
+    if listed and engine_profile.arrays:
         collected = (
             table.aggregate(**{f"v{i}": table[name].collect(distinct=True) for i, name in listed})
             .to_pyarrow()
@@ -164,6 +170,11 @@ def fingerprint_table(
         for i, name in listed:
             raw = [v for v in (collected[f"v{i}"] or []) if v is not None]
             values[name] = [jsonable(v) for v in sorted(raw, key=_sort_key)]
+    for _, name in listed if not engine_profile.arrays else ():
+        found = distinct_values_query(table, name).to_pyarrow().column(0).to_pylist()
+        if counter is not None:
+            counter.add(label)
+        values[name] = [jsonable(v) for v in sorted(found, key=_sort_key)]
     for name, _ in columns:
         if stats[name]["distinct_count"] == 0:
             values[name] = []

@@ -1,21 +1,29 @@
 """Running a compiled query so that it can be stopped: timeouts and cancellation, per engine.
 
 DuckDB runs each query on its own cursor (a connection to the same database), so queries
-run side by side and ``interrupt()`` stops one within a millisecond. Engines without a
-cancellation hook here fall back to Ibis' own execution (no early stop).
+run side by side and ``interrupt()`` stops one within a millisecond. PostgreSQL gets a
+statement_timeout and ``cancel()``. SQLite and MySQL/MariaDB run one
+statement at a time per connection (DB-API, no pandas), stopped by the connection's cancel
+hook: SQLite's ``interrupt()``, MySQL/MariaDB's ``KILL QUERY`` (with max_statement_time as a
+backstop).
 """
 
 from __future__ import annotations
 
+import datetime as _dt
 import heapq
 import threading
 import time
 from collections.abc import Callable
 from typing import Any
 
+import ibis.expr.datatypes as dt
 import ibis.expr.types as ir
 import pyarrow as pa
+import sqlglot.expressions as sge
 from ibis.backends import BaseBackend
+
+from sextant.warehouse.connection import cancel_hook
 
 __all__ = ["Execution", "QueryCancelled", "QueryTimedOut", "run_query"]
 
@@ -71,8 +79,10 @@ class Execution:
             raise QueryCancelled()
 
 
-def _duckdb(backend: BaseBackend, sql: str, execution: Execution, lock: threading.Lock) -> pa.Table:
-    del lock  # every query gets its own cursor: queries run side by side
+def _duckdb(
+    backend: BaseBackend, expr: ir.Table, sql: str, execution: Execution, lock: threading.Lock
+) -> pa.Table:
+    del expr, lock  # every query gets its own cursor: queries run side by side
     cursor = backend.con.cursor()
     try:
         execution.bind(cursor.interrupt)
@@ -87,7 +97,7 @@ def _duckdb(backend: BaseBackend, sql: str, execution: Execution, lock: threadin
 
 
 def _postgres(
-    backend: BaseBackend, sql: str, execution: Execution, lock: threading.Lock
+    backend: BaseBackend, expr: ir.Table, sql: str, execution: Execution, lock: threading.Lock
 ) -> pa.Table:
     """On the backend's connection (one statement at a time), with a server-side
     statement_timeout as a backstop and ``cancel()`` for timeouts and disconnects."""
@@ -109,13 +119,106 @@ def _postgres(
         except Exception:
             execution.check()
             raise
+    del expr
     columns: list[list[Any]] = [[row[i] for row in rows] for i in range(len(names))]
+    return _arrow(names, columns)
+
+
+def _mysql_budget(conn: Any, execution: Execution) -> None:
+    """A server-side limit as a backstop to KILL QUERY: MariaDB's max_statement_time
+    (seconds), MySQL's max_execution_time (milliseconds, SELECT only)."""
+    mariadb = "mariadb" in str(conn.get_server_info()).lower()
+    name, value = (
+        ("max_statement_time", round(execution.budget_ms / 1000, 3))
+        if mariadb
+        else ("max_execution_time", int(execution.budget_ms))
+    )
+    item = sge.SetItem(this=sge.EQ(this=sge.var(name), expression=sge.convert(value)))
+    with conn.cursor() as cursor:
+        cursor.execute(sge.Set(expressions=[item]).sql(dialect="mysql"))
+
+
+def _timestamp(value: Any) -> Any:
+    if isinstance(value, str):
+        return _dt.datetime.fromisoformat(value)
+    if type(value) is _dt.date:  # MySQL's quarter truncation is a DATE
+        return _dt.datetime(value.year, value.month, value.day)
+    return value
+
+
+def _from_text(dtype: dt.DataType) -> Callable[[Any], Any] | None:
+    """Dates and timestamps that arrive as ISO text, booleans as 0/1: the Python value the
+    column's Ibis type promises."""
+    if dtype.is_timestamp():
+        return _timestamp
+    if dtype.is_date():
+        return lambda v: _dt.date.fromisoformat(v[:10]) if isinstance(v, str) else v
+    if dtype.is_boolean():
+        return lambda v: bool(v) if isinstance(v, int) else v
+    return None
+
+
+def _dbapi(
+    backend: BaseBackend,
+    expr: ir.Table,
+    sql: str,
+    execution: Execution,
+    lock: threading.Lock,
+    *,
+    prepare: Callable[[Any, Execution], None] | None = None,
+) -> pa.Table:
+    """One statement at a time on the backend's DB-API connection, stopped by its cancel
+    hook; values that come back as text (SQLite's times, MySQL's formatted truncations) are
+    read by the expression's types."""
+    conn: Any = backend.con
+    stop = cancel_hook(backend)
+    with lock:
+        if stop is not None:
+            execution.bind(stop)
+        execution.check()
+        try:
+            if prepare is not None:
+                prepare(conn, execution)
+            cursor = conn.cursor()
+            try:
+                cursor.execute(sql)
+                names = [column[0] for column in cursor.description or ()]
+                rows = cursor.fetchall()
+            finally:
+                cursor.close()
+        except Exception:
+            execution.check()  # a stopped statement surfaces as a driver error
+            raise
+    columns: list[list[Any]] = [[row[i] for row in rows] for i in range(len(names))]
+    for i, dtype in enumerate(expr.schema().types):
+        convert = _from_text(dtype)
+        if convert is not None:
+            columns[i] = [None if v is None else convert(v) for v in columns[i]]
+    return _arrow(names, columns)
+
+
+def _arrow(names: list[str], columns: list[list[Any]]) -> pa.Table:
     return pa.table({f"c{i}": values for i, values in enumerate(columns)}).rename_columns(names)
 
 
-_RUNNERS: dict[str, Callable[[BaseBackend, str, Execution, threading.Lock], pa.Table]] = {
+def _sqlite(
+    backend: BaseBackend, expr: ir.Table, sql: str, execution: Execution, lock: threading.Lock
+) -> pa.Table:
+    return _dbapi(backend, expr, sql, execution, lock)
+
+
+def _mysql(
+    backend: BaseBackend, expr: ir.Table, sql: str, execution: Execution, lock: threading.Lock
+) -> pa.Table:
+    return _dbapi(backend, expr, sql, execution, lock, prepare=_mysql_budget)
+
+
+_Runner = Callable[[BaseBackend, ir.Table, str, Execution, threading.Lock], pa.Table]
+_RUNNERS: dict[str, _Runner] = {
     "duckdb": _duckdb,
     "postgres": _postgres,
+    "sqlite": _sqlite,
+    "mysql": _mysql,
 }
 
 
@@ -178,13 +281,11 @@ def run_query(
     execution.budget_ms = max(1.0, timeout * 1000)
     try:
         runner = _RUNNERS.get(engine)
-        if runner is None:
+        if runner is None:  # no way to stop it early: Ibis' own execution
             execution.check()
-            if compile_lock is not None:
-                with compile_lock:
-                    return expr.to_pyarrow()
-            return expr.to_pyarrow()
+            with compile_lock or threading.Lock():
+                return expr.to_pyarrow()
         text = sql if sql is not None else str(backend.compile(expr))
-        return runner(backend, text, execution, compile_lock or threading.Lock())
+        return runner(backend, expr, text, execution, compile_lock or threading.Lock())
     finally:
         execution.finished.set()
