@@ -24,8 +24,12 @@ from tests.soundness.harness import Case, HandResult, normalize
 
 
 def _fragment(template: str, dialect: str, **parts: exp.Expr) -> exp.Expr:
-    """``template`` (in ``dialect``) with each ``{name}`` replaced by a translated node."""
-    rendered = {k: v.sql(dialect=dialect, identify=True) for k, v in parts.items()}
+    """``template`` (in ``dialect``) with each ``{name}`` replaced by a translated node (its own
+    DuckDB-only functions rewritten first)."""
+    rewrite = _NODE_REWRITES[dialect]
+    rendered = {
+        k: v.copy().transform(rewrite).sql(dialect=dialect, identify=True) for k, v in parts.items()
+    }
     return sqlglot.parse_one(template.format(**rendered), read=dialect)
 
 
@@ -125,6 +129,12 @@ def _sqlite_node(node: exp.Expr) -> exp.Expr:
             return _fragment("DATE({x})", "sqlite", x=node.this)
         return _fragment("DATETIME({x})", "sqlite", x=node.this)
     return node
+
+
+_NODE_REWRITES: dict[str, Callable[[exp.Expr], exp.Expr]] = {
+    "mysql": _mysql_node,
+    "sqlite": _sqlite_node,
+}
 
 
 def to_mysql(duck_sql: str) -> str:

@@ -93,7 +93,7 @@ def _granular(value: Any, granularity: str | None, engine: EngineProfile) -> Any
         return value
     if granularity in TRUNCATIONS:
         return truncate(value, granularity, engine)
-    return extract(value, granularity)
+    return extract(value, granularity, engine)
 
 
 def compile_query(

@@ -39,6 +39,17 @@ _STRING_TESTS = {
     "string-starts-with": lambda c, v: c.startswith(v),
     "string-ends-with": lambda c, v: c.endswith(v),
 }
+# the same tests by position, for engines whose LIKE patterns Ibis leaves unescaped
+_AFFIX_TESTS = {
+    "string-starts-with": lambda c, v: c.left(len(v)) == v,
+    "string-ends-with": lambda c, v: c.right(len(v)) == v,
+}
+
+
+def _string_test(operation: str, engine: EngineProfile) -> Any:
+    if engine.unescaped_like:
+        return _AFFIX_TESTS.get(operation, _STRING_TESTS[operation])
+    return _STRING_TESTS[operation]
 
 
 def kind_of(base_type: str) -> str:
@@ -123,7 +134,14 @@ def _temporal_side(
     if bucket in TRUNCATIONS:
         from sextant.query.temporal import truncate_value
 
-        return truncate(column, bucket, engine), truncate_value(value, bucket)
+        side, literal = truncate(column, bucket, engine), truncate_value(value, bucket)
+        if engine.text_temporals:
+            # ISO texts in different spellings ('2023-04-01', '2023-04-01 00:00:00') name one
+            # instant: compare them as seconds
+            if side.type().is_date():
+                side = side.cast("timestamp")
+            return side.epoch_seconds(), ibis.literal(literal).epoch_seconds()
+        return side, literal
     if base_type == "type/DateTime" and type(value) is _dt.date:
         return column.date(), value
     return column, value
@@ -153,10 +171,10 @@ def compile_filter(
         return column == ibis.literal(False)
     negative = operation.endswith("not-equals") or operation == "string-not-contains"
     if op.extraction is not None:
-        part = extract(column, op.extraction)
+        part = extract(column, op.extraction, engine)
         matched = part.isin(list(values))
     elif bucket is not None and bucket in BUCKET_RANGES:
-        part = extract(column, bucket)
+        part = extract(column, bucket, engine)
         matched = (
             _any([part == v for v in values])
             if operation in ("equals", "not-equals")
@@ -164,13 +182,15 @@ def compile_filter(
         )
     elif operation in _STRING_TESTS:
         lowered = column.lower()
-        matched = _any([_STRING_TESTS[operation](lowered, str(v).lower()) for v in values])
+        test = _string_test(operation, engine)
+        matched = _any([test(lowered, str(v).lower()) for v in values])
     elif base_type in TEMPORAL:
         parts = []
         for value in values:
             side, literal = _temporal_side(column, base_type, value, bucket, engine)
             compare = _COMPARE.get(operation, operator.eq)
-            parts.append(compare(side, ibis.literal(literal)))
+            right = literal if isinstance(literal, ir.Expr) else ibis.literal(literal)
+            parts.append(compare(side, right))
         matched = _any(parts)
     elif operation in _COMPARE:
         matched = _COMPARE[operation](column, values[0])

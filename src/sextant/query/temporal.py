@@ -69,11 +69,19 @@ def truncate(column: Any, unit: str, engine: EngineProfile = DEFAULT_PROFILE) ->
     """``column`` truncated to ``unit``, the way ``engine`` can compute it."""
     if unit in engine.emulated_truncations:
         return _emulated(column, unit)
-    return column.truncate(TRUNCATIONS[unit])
+    truncated = column.truncate(TRUNCATIONS[unit])
+    if engine.text_temporals and column.type().is_date():
+        return truncated.cast("date")  # a date again, to compare with date literals
+    return truncated
 
 
-def extract(column: Any, unit: str) -> ir.IntegerValue:
-    return EXTRACTIONS[unit](column).cast("int32")
+def extract(column: Any, unit: str, engine: EngineProfile = DEFAULT_PROFILE) -> ir.IntegerValue:
+    part = EXTRACTIONS[unit](column)
+    if unit in engine.floored_extractions:
+        # Ibis divides as reals here and types the result as an integer, so a cast to int32
+        # alone would be dropped: floor the real first
+        return part.cast("float64").floor().cast("int32")
+    return part.cast("int32")
 
 
 def parse_temporal(value: object, base_type: str) -> _dt.date | _dt.datetime | _dt.time:

@@ -25,6 +25,14 @@ class EngineProfile:
     # the average of integers is taken over doubles (MySQL's AVG of integers is a DECIMAL
     # rounded to div_precision_increment, 4 places by default)
     float_average: bool = False
+    # dates and times are ISO text (SQLite): a truncated date is cast back to a date
+    text_temporals: bool = False
+    # date parts Ibis computes with a real division on this engine (SQLite's quarter and
+    # ISO week): floored before they are compared or grouped
+    floored_extractions: frozenset[str] = frozenset()
+    # Ibis writes starts-with / ends-with as LIKE without escaping _ and % (SQLite): test the
+    # prefix or suffix by position instead
+    unescaped_like: bool = False
 
 
 ENGINE_PROFILES: dict[str, EngineProfile] = {
@@ -50,6 +58,9 @@ ENGINE_PROFILES: dict[str, EngineProfile] = {
             quantiles=False,
             arrays=False,
             emulated_truncations=frozenset({"minute", "hour"}),
+            text_temporals=True,
+            floored_extractions=frozenset({"quarter", "quarter-of-year", "week-of-year"}),
+            unescaped_like=True,
         ),
         EngineProfile("spark", "default", "spark", "catalog"),
     )

@@ -1,0 +1,155 @@
+"""MariaDB and SQLite as warehouses: the demo loaded there, introspection (types, keys),
+fingerprints against hand SQL, and timeouts that really stop the engine's statement."""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import MySQLdb
+import pytest
+from ibis.backends import BaseBackend
+
+from sextant.demo.setup import DemoFiles, prepare_demo
+from sextant.demo.shop import TABLE_ROWS
+from sextant.warehouse.connection import connect, mysql_params
+from sextant.warehouse.fingerprint import fingerprint_table
+from sextant.warehouse.introspect import introspect
+from sextant.warehouse.runner import Execution, QueryTimedOut, run_query
+from tests.conftest import fresh_mariadb_database
+
+ENGINES = ["sqlite", "mysql"]
+
+
+@pytest.fixture(scope="module", params=ENGINES)
+def loaded(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[str, BaseBackend, Any, DemoFiles]]:
+    """(engine, Sextant's connection, a DB-API connection for hand SQL, demo files)."""
+    engine = str(request.param)
+    data_dir = tmp_path_factory.mktemp(f"engine-{engine}") / "demo"
+    if engine == "sqlite":
+        files = prepare_demo(data_dir, engine="sqlite")
+        con = connect("sqlite://warehouse.sqlite", files.data_dir)
+        hand = sqlite3.connect(files.warehouse)
+        try:
+            yield engine, con, hand, files
+        finally:
+            hand.close()
+            con.disconnect()
+        return
+    request.getfixturevalue("mariadb_server")
+    with fresh_mariadb_database("sextant_engine") as url:
+        files = prepare_demo(data_dir, engine="mysql", warehouse_url=url)
+        con = connect(url)
+        hand = MySQLdb.connect(**mysql_params(url))
+        try:
+            yield engine, con, hand, files
+        finally:
+            hand.close()
+            con.disconnect()
+
+
+def _one(hand: Any, sql: str) -> tuple[Any, ...]:
+    cursor = hand.cursor()
+    try:
+        cursor.execute(sql)
+        row = cursor.fetchone()
+    finally:
+        cursor.close()
+    assert row is not None
+    return tuple(row)
+
+
+def test_demo_row_counts(loaded: tuple[str, BaseBackend, Any, DemoFiles]) -> None:
+    _, _, hand, _ = loaded
+    for table, rows in TABLE_ROWS.items():
+        assert _one(hand, f"SELECT count(*) FROM {table}") == (rows,)
+
+
+def test_introspection_reads_types_and_keys(
+    loaded: tuple[str, BaseBackend, Any, DemoFiles],
+) -> None:
+    engine, con, _, _ = loaded
+    tables = {t.name: t for t in introspect(con, engine)}
+    assert sorted(tables) == ["ORDERS", "PEOPLE", "PRODUCTS", "REVIEWS"]
+    orders = {c.name: c for c in tables["ORDERS"].columns}
+    assert [c.name for c in tables["ORDERS"].columns] == [
+        "ID", "USER_ID", "PRODUCT_ID", "SUBTOTAL", "TAX", "TOTAL", "DISCOUNT", "CREATED_AT",
+        "QUANTITY",
+    ]  # fmt: skip
+    assert orders["ID"].primary_key and not orders["USER_ID"].primary_key
+    assert orders["USER_ID"].foreign_key is not None
+    assert (orders["USER_ID"].foreign_key.table, orders["USER_ID"].foreign_key.column) == (
+        "PEOPLE",
+        "ID",
+    )
+    assert orders["PRODUCT_ID"].foreign_key is not None
+    assert orders["PRODUCT_ID"].foreign_key.table == "PRODUCTS"
+    assert orders["DISCOUNT"].nullable and not orders["TOTAL"].nullable
+    assert orders["TOTAL"].base_type == "type/Float"
+    assert orders["CREATED_AT"].base_type == "type/DateTime"
+    assert orders["QUANTITY"].base_type in {"type/Integer", "type/BigInteger"}
+    people = {c.name: c for c in tables["PEOPLE"].columns}
+    assert people["BIRTH_DATE"].base_type == "type/Date"
+    assert people["STATE"].base_type == "type/Text"
+    assert introspect(con, engine, only=["PEOPLE"])[0].name == "PEOPLE"
+
+
+def test_fingerprints_match_hand_sql(loaded: tuple[str, BaseBackend, Any, DemoFiles]) -> None:
+    engine, con, hand, _ = loaded
+    prints = fingerprint_table(
+        con.table("ORDERS"),
+        [("TOTAL", "type/Float"), ("DISCOUNT", "type/Float"), ("CREATED_AT", "type/DateTime")],
+        engine=engine,
+    )
+    lo, hi, avg, nulls = _one(
+        hand, "SELECT min(TOTAL), max(TOTAL), avg(TOTAL), sum(DISCOUNT IS NULL) FROM ORDERS"
+    )
+    total = prints["TOTAL"].statistics
+    assert total["min"] == pytest.approx(lo) and total["max"] == pytest.approx(hi)
+    assert total["avg"] == pytest.approx(avg)
+    assert total["q1"] is None and total["q3"] is None  # no quantiles on this engine
+    assert prints["DISCOUNT"].statistics["percent_null"] == pytest.approx(
+        round(int(nulls) / TABLE_ROWS["ORDERS"], 6)
+    )
+    earliest = prints["CREATED_AT"].statistics["earliest"]
+    (first,) = _one(hand, "SELECT min(CREATED_AT) FROM ORDERS")
+    assert str(earliest).replace("T", " ") == str(first)
+    people = fingerprint_table(con.table("PEOPLE"), [("STATE", "type/Text")], engine=engine)
+    cursor = hand.cursor()
+    cursor.execute("SELECT DISTINCT STATE FROM PEOPLE ORDER BY STATE")
+    states = [r[0] for r in cursor.fetchall()]
+    cursor.close()
+    assert people["STATE"].values == states and len(states) == 49
+
+
+def test_timeout_stops_the_statement(loaded: tuple[str, BaseBackend, Any, DemoFiles]) -> None:
+    """A self-join of ORDERS (352 million pairs) stopped after 0.5 s; the connection then
+    answers the next query."""
+    engine, con, _, _ = loaded
+    orders = con.table("ORDERS")
+    other = orders.select(OTHER_TOTAL=orders.TOTAL)
+    slow = orders.cross_join(other).filter(lambda t: t.TOTAL < t.OTHER_TOTAL).count().as_table()
+    execution = Execution()
+    started = time.monotonic()
+    with pytest.raises(QueryTimedOut):
+        run_query(con, engine, slow, execution, 0.5, compile_lock=threading.Lock())
+    assert time.monotonic() - started < 5
+    small = con.table("PRODUCTS").count().as_table()
+    table = run_query(con, engine, small, Execution(), 10, compile_lock=threading.Lock())
+    assert table.to_pylist() == [{table.column_names[0]: TABLE_ROWS["PRODUCTS"]}]
+
+
+def test_sqlite_warehouse_is_read_only(tmp_path: Path) -> None:
+    files = prepare_demo(tmp_path / "demo", engine="sqlite")
+    con = connect("sqlite://warehouse.sqlite", files.data_dir)
+    try:
+        with pytest.raises(sqlite3.OperationalError, match="readonly"):
+            con.raw_sql("DELETE FROM PRODUCTS")  # type: ignore[attr-defined]
+    finally:
+        con.disconnect()
