@@ -46,15 +46,18 @@ SECRET = "benchmark-secret-0123456789abcdef0123456789"
 
 
 @contextmanager
-def served_demo(scale: int, port: int) -> Iterator[tuple[Any, Path, str]]:
-    """A synced demo of ``scale`` served on ``port``: (service, warehouse file, base URL)."""
+def served_demo(
+    scale: int, port: int, engine: str = "duckdb", warehouse_url: str | None = None
+) -> Iterator[tuple[Any, Path, str]]:
+    """A synced demo of ``scale`` on ``engine`` served on ``port``: (service, warehouse file,
+    base URL); server engines load into ``warehouse_url`` (default: the local server)."""
     from sextant.demo.setup import prepare_demo
     from sextant.http import create_app
     from sextant.service import Sextant
     from sextant.settings import Settings
 
     with tempfile.TemporaryDirectory() as tmp:
-        files = prepare_demo(Path(tmp), scale)
+        files = prepare_demo(Path(tmp), scale, engine, warehouse_url)
         settings = Settings(
             data_dir=Path(tmp),
             env={"SEXTANT_JWT_SECRET": SECRET},
