@@ -14,13 +14,16 @@ import uvicorn
 
 
 @contextmanager
-def serve(app: Any) -> Iterator[str]:
-    """``http://127.0.0.1:<port>`` while the block runs; the server stops afterwards."""
+def serve(app: Any, **options: Any) -> Iterator[str]:
+    """``http://127.0.0.1:<port>`` while the block runs; the server stops afterwards.
+    ``options`` go to uvicorn's Config (e.g. proxy_headers, forwarded_allow_ips)."""
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = int(sock.getsockname()[1])
     server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off")
+        uvicorn.Config(
+            app, host="127.0.0.1", port=port, log_level="warning", lifespan="off", **options
+        )
     )
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()

@@ -5,6 +5,7 @@ Nothing below this module reads the environment.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
@@ -52,12 +53,15 @@ class Settings:
     redis_url: str | None = field(default=None, repr=False)
     result_cache_seconds: float = 0.0
     workers: int = 1
+    # addresses (or networks) whose X-Forwarded-For names the client: the reverse proxy
+    trusted_proxies: str = "127.0.0.1"
     embedding_url: str | None = None
     embedding_model: str | None = None
     embedding_api_key: str | None = field(default=None, repr=False)
     env: Mapping[str, str] = field(default_factory=dict, repr=False, compare=False)
 
     def __post_init__(self) -> None:
+        self.proxy_networks()  # refuse a malformed list at configuration time
         if self.value_list_threshold < 0:
             raise ConfigurationError("value_list_threshold must be >= 0")
         if not 0 < self.port < 65536:
@@ -85,6 +89,20 @@ class Settings:
     def with_overrides(self, **overrides: Any) -> Settings:
         """A copy with the given (non-None) values replaced, e.g. from CLI flags."""
         return replace(self, **{k: v for k, v in overrides.items() if v is not None})
+
+    def proxy_networks(self) -> list[str]:
+        """``trusted_proxies`` as uvicorn's forwarded_allow_ips: IPs and networks, or ``*``."""
+        entries = [e.strip() for e in self.trusted_proxies.split(",") if e.strip()]
+        for entry in entries:
+            if entry == "*":
+                continue
+            try:
+                ipaddress.ip_network(entry, strict=False)
+            except ValueError as exc:
+                raise ConfigurationError(
+                    f"trusted_proxies: {entry!r} is not an IP address or network"
+                ) from exc
+        return entries
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:

@@ -199,18 +199,24 @@ def serve(
     _serve_workers(settings)
 
 
+def uvicorn_options(settings: Settings) -> dict[str, Any]:
+    """Where and how uvicorn listens; X-Forwarded-For is believed only from trusted proxies."""
+    return {
+        "host": settings.host,
+        "port": settings.port,
+        "log_level": settings.log_level,
+        "proxy_headers": True,
+        "forwarded_allow_ips": settings.proxy_networks() or [],
+    }
+
+
 def _serve(settings: Settings, service: Sextant) -> None:
     import uvicorn
 
     from sextant.http.app import create_app
 
     _warm_search(service)
-    uvicorn.run(
-        create_app(settings, service),
-        host=settings.host,
-        port=settings.port,
-        log_level=settings.log_level,
-    )
+    uvicorn.run(create_app(settings, service), **uvicorn_options(settings))
 
 
 def _serve_workers(settings: Settings) -> None:
@@ -228,10 +234,8 @@ def _serve_workers(settings: Settings) -> None:
     uvicorn.run(
         "sextant.http.factory:worker_app",
         factory=True,
-        host=settings.host,
-        port=settings.port,
         workers=settings.workers,
-        log_level=settings.log_level,
+        **uvicorn_options(settings),
     )
 
 
