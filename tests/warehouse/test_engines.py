@@ -6,6 +6,7 @@ from __future__ import annotations
 import sqlite3
 import threading
 import time
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -153,3 +154,78 @@ def test_sqlite_warehouse_is_read_only(tmp_path: Path) -> None:
             con.raw_sql("DELETE FROM PRODUCTS")  # type: ignore[attr-defined]
     finally:
         con.disconnect()
+
+
+# -- MariaDB down and back, without restarting Sextant -----------------------------------------
+
+
+def _admin(sql: str) -> None:
+    conn = MySQLdb.connect(host="127.0.0.1", port=3306, user="root")
+    try:
+        cursor = conn.cursor()
+        cursor.execute(sql)
+        cursor.close()
+    finally:
+        conn.close()
+
+
+def _kill_sessions(user: str) -> None:
+    conn = MySQLdb.connect(host="127.0.0.1", port=3306, user="root")
+    try:
+        cursor = conn.cursor()
+        cursor.execute("SELECT id FROM information_schema.processlist WHERE user = %s", (user,))
+        for (pid,) in cursor.fetchall():
+            cursor.execute(f"KILL {int(pid)}")
+        cursor.close()
+    finally:
+        conn.close()
+
+
+def test_mariadb_outage_and_recovery(mariadb_server: str, tmp_path: Path) -> None:
+    """Sextant reads as its own account (user and password in the URL); locking that account
+    and killing its sessions is an outage: execute fails cleanly, discovery answers 503; after
+    the unlock the same service answers again."""
+    from sextant.service import Sextant
+    from tests.agent_client import AgentClient
+    from tests.conftest import make_settings
+
+    user, password = f"sx_{uuid.uuid4().hex[:8]}", "s3cret-pass"
+    with fresh_mariadb_database("sextant_outage") as root_url:
+        files = prepare_demo(tmp_path / "demo", engine="mysql", warehouse_url=root_url)
+        database = root_url.rsplit("/", 1)[1]
+        _admin(f"CREATE USER '{user}'@'%' IDENTIFIED BY '{password}'")
+        try:
+            _admin(f"GRANT SELECT ON `{database}`.* TO '{user}'@'%'")
+            own_url = f"mysql://{user}:{password}@127.0.0.1:3306/{database}"
+            files.model.write_text(files.model.read_text().replace(root_url, own_url))
+            service = Sextant(make_settings(files.data_dir, config=files.model))
+            try:
+                service.sync()
+                api = AgentClient(service)
+                body = {
+                    "table_id": api.table_id("PRODUCTS"),
+                    "aggregations": [{"function": "count"}],
+                }
+                token = api.construct("analyst@example.com", body).json()["query"]
+                assert api.execute("analyst@example.com", token).json()["data"]["rows"] == [[200]]
+                people = api.table_id("PEOPLE")
+                state = api.field("ca-manager@example.com", "PEOPLE", "STATE")
+                _admin(f"ALTER USER '{user}'@'%' ACCOUNT LOCK")
+                _kill_sessions(user)
+                service.fingerprint_cache.clear()
+                down = api.execute("analyst@example.com", token)
+                assert down.status_code == 202 and down.json()["status"] == "failed"
+                assert password not in down.text
+                values = api.get(f"/table/{people}/field/{state}/values", "ca-manager@example.com")
+                assert values.status_code == 503
+                assert values.json()["error"] == "warehouse_unavailable"
+                assert password not in values.text
+                _admin(f"ALTER USER '{user}'@'%' ACCOUNT UNLOCK")
+                again = api.execute("analyst@example.com", token)
+                assert again.json()["data"]["rows"] == [[200]]
+                values = api.get(f"/table/{people}/field/{state}/values", "ca-manager@example.com")
+                assert values.json()["values"] == ["CA"]
+            finally:
+                service.close()
+        finally:
+            _admin(f"DROP USER IF EXISTS '{user}'@'%'")
