@@ -139,7 +139,11 @@ class Sextant:
         self._search: SearchIndex | None = None
         self._embedder: Embedder | None = None
         self.fingerprint_cache = FingerprintCache()
-        self.warehouses = Warehouses(self._warehouse_urls, lambda: self._model_dir())
+        self.warehouses = Warehouses(
+            self._warehouse_urls,
+            lambda: self._model_dir(),
+            size=settings.max_concurrent_queries,
+        )
         self.queries = QueryEngine(
             self.snapshot,
             self.warehouses,

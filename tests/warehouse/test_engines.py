@@ -20,7 +20,7 @@ from sextant.demo.shop import TABLE_ROWS
 from sextant.warehouse.connection import connect, mysql_params
 from sextant.warehouse.fingerprint import fingerprint_table
 from sextant.warehouse.introspect import introspect
-from sextant.warehouse.runner import Execution, QueryTimedOut, run_query
+from sextant.warehouse.runner import Execution, QueryCancelled, QueryTimedOut, run_query
 from tests.conftest import fresh_mariadb_database
 
 ENGINES = ["sqlite", "mysql"]
@@ -229,3 +229,102 @@ def test_mariadb_outage_and_recovery(mariadb_server: str, tmp_path: Path) -> Non
                 service.close()
         finally:
             _admin(f"DROP USER IF EXISTS '{user}'@'%'")
+
+
+# -- the connection pool -----------------------------------------------------------------------
+
+
+def test_pool_leases_separate_connections_up_to_its_size(
+    loaded: tuple[str, BaseBackend, Any, DemoFiles],
+) -> None:
+    """Pooled engines: concurrent requests hold different connections, both statements run at
+    once, and a third request waits for one to come back."""
+    from sextant.warehouse.pool import Warehouses
+
+    _, _, _, files = loaded
+    text = files.model.read_text()
+    url = next(line.split("url: ", 1)[1] for line in text.splitlines() if "url: " in line)
+    pool = Warehouses(lambda: {"shop": url.strip()}, lambda: files.data_dir, size=2)
+    try:
+        with pool.lease("shop") as (first, _), pool.lease("shop") as (second, _):
+            assert first is not second
+            waited = threading.Event()
+
+            def third() -> None:
+                with pool.lease("shop"):
+                    waited.set()
+
+            thread = threading.Thread(target=third)
+            thread.start()
+            assert not waited.wait(0.3)  # both connections are taken
+        thread.join(5)
+        assert waited.is_set()
+        with pool.lease("shop") as (again, _):
+            assert again in (first, second)  # connections are reused, not reopened
+        pool.discard("shop")
+        with pool.lease("shop") as (fresh, _):
+            assert fresh is not first and fresh is not second
+    finally:
+        pool.close()
+
+
+def test_mariadb_runs_two_statements_at_once(mariadb_server: str, tmp_path: Path) -> None:
+    """Two slow queries through the pool: MariaDB shows both running at the same moment."""
+    from sextant.warehouse.pool import Warehouses
+
+    with fresh_mariadb_database("sextant_pool") as url:
+        prepare_demo(tmp_path / "demo", engine="mysql", warehouse_url=url)
+        pool = Warehouses(lambda: {"shop": url}, lambda: None, size=4)
+        errors: list[BaseException] = []
+        executions = [Execution(), Execution()]
+
+        def slow(execution: Execution) -> None:
+            with pool.lease("shop") as (con, lock):
+                orders = con.table("ORDERS")
+                other = orders.select(OTHER=orders.TOTAL)
+                query = orders.cross_join(other).filter(lambda t: t.TOTAL < t.OTHER)
+                try:
+                    run_query(con, "mysql", query.count().as_table(), execution, 30,
+                              compile_lock=lock)  # fmt: skip
+                except QueryCancelled:
+                    pass
+                except BaseException as exc:
+                    errors.append(exc)
+
+        threads = [threading.Thread(target=slow, args=(e,)) for e in executions]
+        try:
+            for thread in threads:
+                thread.start()
+            database = url.rsplit("/", 1)[1]
+            deadline, running = time.monotonic() + 20, 0
+            while time.monotonic() < deadline and running < 2:
+                conn = MySQLdb.connect(host="127.0.0.1", port=3306, user="root")
+                cursor = conn.cursor()
+                cursor.execute(
+                    "SELECT count(*) FROM information_schema.processlist "
+                    "WHERE db = %s AND command = 'Query' AND info LIKE %s",
+                    (database, "%ORDERS%"),
+                )
+                (running,) = cursor.fetchone()
+                conn.close()
+                time.sleep(0.05)
+            assert running == 2
+        finally:
+            for execution in executions:
+                execution.cancel()
+            for thread in threads:
+                thread.join(10)
+            pool.close()
+        assert errors == []
+
+
+def test_duckdb_shares_one_connection(demo: DemoFiles) -> None:
+    """DuckDB runs each query on its own cursor of one connection: leases never wait."""
+    from sextant.warehouse.pool import Warehouses
+
+    pool = Warehouses(lambda: {"shop": "duckdb://warehouse.duckdb"}, lambda: demo.data_dir, size=1)
+    try:
+        with pool.lease("shop") as (first, _), pool.lease("shop") as (second, _):
+            assert first is second
+    finally:
+        pool.close()

@@ -155,17 +155,17 @@ class QueryEngine:
                 raise _Cached()
             if not prepared.ticket.wait(self.limits.timeout_seconds):
                 raise QueryTimedOut()
-            backend, lock = self.warehouses.acquire(prepared.database)
-            elapsed = time.perf_counter() - started
-            table = run_query(
-                backend,
-                prepared.engine,
-                prepared.compiled.expr,
-                execution,
-                max(0.001, self.limits.timeout_seconds - elapsed),
-                sql=prepared.compiled.sql,
-                compile_lock=lock,
-            )
+            with self.warehouses.lease(prepared.database) as (backend, lock):
+                elapsed = time.perf_counter() - started
+                table = run_query(
+                    backend,
+                    prepared.engine,
+                    prepared.compiled.expr,
+                    execution,
+                    max(0.001, self.limits.timeout_seconds - elapsed),
+                    sql=prepared.compiled.sql,
+                    compile_lock=lock,
+                )
             running_ms = int((time.perf_counter() - started) * 1000)
             chunks = list(
                 completed_chunks(

@@ -33,12 +33,15 @@ class EngineProfile:
     # Ibis writes starts-with / ends-with as LIKE without escaping _ and % (SQLite): test the
     # prefix or suffix by position instead
     unescaped_like: bool = False
+    # one connection serves every request (DuckDB: a cursor per query; Spark: one session per
+    # process); otherwise requests lease pooled connections (sextant.warehouse.pool)
+    shared_connection: bool = False
 
 
 ENGINE_PROFILES: dict[str, EngineProfile] = {
     p.name: p
     for p in (
-        EngineProfile("duckdb", "main", "duckdb", "information_schema"),
+        EngineProfile("duckdb", "main", "duckdb", "information_schema", shared_connection=True),
         EngineProfile("postgres", "public", "postgres", "information_schema"),
         EngineProfile(
             "mysql",
@@ -62,7 +65,7 @@ ENGINE_PROFILES: dict[str, EngineProfile] = {
             floored_extractions=frozenset({"quarter", "quarter-of-year", "week-of-year"}),
             unescaped_like=True,
         ),
-        EngineProfile("spark", "default", "spark", "catalog"),
+        EngineProfile("spark", "default", "spark", "catalog", shared_connection=True),
     )
 }
 

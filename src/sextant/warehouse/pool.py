@@ -1,7 +1,9 @@
-"""Open warehouse connections, one per database, shared by requests.
+"""Open warehouse connections, shared by requests: a small pool per database.
 
-Connections open lazily and are used under a lock: an Ibis backend is not safe for concurrent
-statements on one connection.
+Connections open lazily. DuckDB (a cursor per query on one connection) and Spark (one session
+per process) share a single connection; the server engines and SQLite get up to ``size``
+connections, each used by one request at a time, so queries run side by side. A failure
+discards the database's connections: idle ones close at once, busy ones when they come back.
 """
 
 from __future__ import annotations
@@ -10,55 +12,134 @@ import contextlib
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from ibis.backends import BaseBackend
 
+from sextant.model.validate import engine_of
 from sextant.warehouse.connection import connect
+from sextant.warehouse.engines import profile
 
 __all__ = ["Warehouses"]
 
 
+@dataclass
+class _Slot:
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    backend: BaseBackend | None = None
+    generation: int = 0
+
+
+@dataclass
+class _Pool:
+    size: int
+    shared: bool  # one connection for every request (the engine runs queries side by side)
+    slots: list[_Slot] = field(default_factory=list)
+    free: threading.Semaphore = field(init=False)  # pooled: slots not held by a request
+    opening: threading.Lock = field(default_factory=threading.Lock)  # shared: one connect
+    generation: int = 0
+
+    def __post_init__(self) -> None:
+        self.free = threading.Semaphore(self.size)
+
+
+def _close(backend: BaseBackend | None) -> None:
+    if backend is not None:
+        with contextlib.suppress(Exception):  # already broken
+            backend.disconnect()
+
+
 class Warehouses:
     def __init__(
-        self, urls: Callable[[], dict[str, str]], base_dir: Callable[[], Path | None]
+        self,
+        urls: Callable[[], dict[str, str]],
+        base_dir: Callable[[], Path | None],
+        size: int = 8,
     ) -> None:
         self._urls = urls
         self._base_dir = base_dir
-        self._connections: dict[str, BaseBackend] = {}
-        self._locks: dict[str, threading.Lock] = {}
+        self._size = max(1, size)
+        self._pools: dict[str, _Pool] = {}
         self._guard = threading.Lock()
+
+    def _pool(self, database: str) -> _Pool:
+        with self._guard:
+            pool = self._pools.get(database)
+            if pool is None:
+                engine = engine_of(self._urls()[database]) or "duckdb"
+                pool = _Pool(self._size, profile(engine).shared_connection)
+                self._pools[database] = pool
+            return pool
+
+    def _take(self, pool: _Pool) -> _Slot:
+        """A slot nobody holds (the semaphore guarantees one exists or may be added)."""
+        with self._guard:
+            for slot in pool.slots:
+                if slot.lock.acquire(blocking=False):
+                    return slot
+            slot = _Slot()
+            slot.lock.acquire()
+            pool.slots.append(slot)
+            return slot
+
+    def _open(self, database: str, pool: _Pool, slot: _Slot) -> BaseBackend:
+        if slot.backend is not None and slot.generation != pool.generation:
+            _close(slot.backend)
+            slot.backend = None
+        if slot.backend is None:
+            generation = pool.generation
+            slot.backend = connect(self._urls()[database], self._base_dir())
+            slot.generation = generation
+        return slot.backend
+
+    @contextmanager
+    def lease(self, database: str) -> Iterator[tuple[BaseBackend, threading.Lock]]:
+        """A connection of the database for one query, and the lock that guards statements on
+        it. Pooled engines: the connection is this caller's alone for the block. Shared ones
+        (DuckDB): every caller gets the same connection, and the runner decides how to share."""
+        pool = self._pool(database)
+        if pool.shared:
+            with self._guard:
+                if not pool.slots:
+                    pool.slots.append(_Slot())
+                slot = pool.slots[0]
+            with pool.opening:
+                backend = self._open(database, pool, slot)
+            yield backend, slot.lock
+            return
+        with pool.free:
+            slot = self._take(pool)
+            try:
+                yield self._open(database, pool, slot), threading.Lock()
+            finally:
+                if slot.generation != pool.generation:  # discarded while in use
+                    _close(slot.backend)
+                    slot.backend = None
+                slot.lock.release()
 
     @contextmanager
     def connection(self, database: str) -> Iterator[BaseBackend]:
-        """The database's connection, held exclusively for the duration of the block."""
-        with self._guard:
-            lock = self._locks.setdefault(database, threading.Lock())
-        with lock:
-            con = self._connections.get(database)
-            if con is None:
-                con = connect(self._urls()[database], self._base_dir())
-                self._connections[database] = con
-            yield con
-
-    def acquire(self, database: str) -> tuple[BaseBackend, threading.Lock]:
-        """The database's connection (opened if needed) and the lock guarding it."""
-        with self.connection(database) as con:
-            pass
-        return con, self._locks[database]
+        """A connection of the database, held exclusively for the duration of the block."""
+        with self.lease(database) as (backend, lock), lock:
+            yield backend
 
     def discard(self, database: str) -> None:
-        """Drop a connection that failed, so that the next use reconnects."""
+        """Drop the database's connections after a failure, so that the next use reconnects."""
+        pool = self._pool(database)
         with self._guard:
-            lock = self._locks.setdefault(database, threading.Lock())
-        with lock:
-            con = self._connections.pop(database, None)
-        if con is not None:
-            with contextlib.suppress(Exception):  # already broken
-                con.disconnect()
+            pool.generation += 1
+            idle = [s for s in pool.slots if s.lock.acquire(blocking=False)]
+        for slot in idle:
+            _close(slot.backend)
+            slot.backend = None
+            slot.lock.release()
 
     def close(self) -> None:
         with self._guard:
-            for con in self._connections.values():
-                con.disconnect()
-            self._connections.clear()
+            pools = list(self._pools.values())
+            self._pools.clear()
+        for pool in pools:
+            for slot in pool.slots:
+                _close(slot.backend)
+                slot.backend = None

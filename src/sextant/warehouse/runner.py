@@ -41,11 +41,13 @@ class Execution:
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
+        self._stopping = threading.Lock()
         self._stop: Callable[[], None] | None = None
         self.cancelled = False
         self.timed_out = False
         self.finished = threading.Event()
         self.budget_ms = 0.0  # the time left for the statement, for engines that enforce it
+        self.deadline = float("inf")  # time.monotonic() when the watchdog stops the statement
 
     def bind(self, stop: Callable[[], None]) -> None:
         with self._lock:
@@ -61,22 +63,37 @@ class Execution:
         self._halt(timed_out=True)
 
     def _halt(self, *, timed_out: bool) -> None:
-        with self._lock:
-            if self.finished.is_set():
-                return
-            if timed_out:
-                self.timed_out = True
-            else:
-                self.cancelled = True
-            stop = self._stop
-        if stop is not None:
-            stop()
+        # Held until the stop has done its work, so that finish() can wait for it: a late
+        # KILL QUERY must not hit the next statement on the same connection.
+        with self._stopping:
+            with self._lock:
+                if self.finished.is_set():
+                    return
+                if timed_out:
+                    self.timed_out = True
+                else:
+                    self.cancelled = True
+                stop = self._stop
+            if stop is not None:
+                stop()
+
+    def finish(self) -> None:
+        """The statement has ended: no stop starts from now on, and one under way is over."""
+        with self._stopping:
+            self.finished.set()
 
     def check(self) -> None:
         if self.timed_out:
             raise QueryTimedOut()
         if self.cancelled:
             raise QueryCancelled()
+
+    def check_failed(self) -> None:
+        """After a driver error: say so if the statement was stopped, or if the engine's own
+        time limit (a backstop set to the same budget) beat the watchdog to it."""
+        self.check()
+        if time.monotonic() >= self.deadline:
+            raise QueryTimedOut()
 
 
 def _duckdb(
@@ -90,7 +107,7 @@ def _duckdb(
         result: Any = cursor.execute(sql)
         return result.to_arrow_table()
     except Exception:
-        execution.check()  # an interrupt surfaces as a DuckDB error: say why it happened
+        execution.check_failed()  # an interrupt surfaces as a DuckDB error: say why
         raise
     finally:
         cursor.close()
@@ -117,7 +134,7 @@ def _postgres(
                 names = [column.name for column in cursor.description or ()]
                 rows = cursor.fetchall()
         except Exception:
-            execution.check()
+            execution.check_failed()
             raise
     del expr
     columns: list[list[Any]] = [[row[i] for row in rows] for i in range(len(names))]
@@ -187,7 +204,7 @@ def _dbapi(
             finally:
                 cursor.close()
         except Exception:
-            execution.check()  # a stopped statement surfaces as a driver error
+            execution.check_failed()  # a stopped statement surfaces as a driver error
             raise
     columns: list[list[Any]] = [[row[i] for row in rows] for i in range(len(names))]
     for i, dtype in enumerate(expr.schema().types):
@@ -279,6 +296,7 @@ def run_query(
     QueryCancelled when stopped."""
     _WATCHDOG.watch(execution, timeout)
     execution.budget_ms = max(1.0, timeout * 1000)
+    execution.deadline = time.monotonic() + timeout
     try:
         runner = _RUNNERS.get(engine)
         if runner is None:  # no way to stop it early: Ibis' own execution
@@ -288,4 +306,4 @@ def run_query(
         text = sql if sql is not None else str(backend.compile(expr))
         return runner(backend, expr, text, execution, compile_lock or threading.Lock())
     finally:
-        execution.finished.set()
+        execution.finish()
