@@ -247,13 +247,17 @@ def demo(
         bool, typer.Option("--serve/--no-serve", help="Start the server when ready")
     ] = True,
     engine: Annotated[
-        str, typer.Option(help="Where the shop's data lives: duckdb (a file) or postgres")
+        str,
+        typer.Option(
+            help="Where the shop's data lives: duckdb (a file), postgres or spark (Parquet files)"
+        ),
     ] = "duckdb",
     warehouse_url: Annotated[
         str | None,
         typer.Option(
             help="PostgreSQL database for --engine postgres (created when missing) "
-            "[default: postgresql://postgres@127.0.0.1:5432/sextant_demo]"
+            "[default: postgresql://postgres@127.0.0.1:5432/sextant_demo]; for --engine spark, "
+            "the Parquet directory and session settings [default: spark://parquet]"
         ),
     ] = None,
 ) -> None:

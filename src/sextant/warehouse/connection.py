@@ -11,6 +11,7 @@ from ibis.backends import BaseBackend
 
 from sextant.errors import ConfigurationError, WarehouseError
 from sextant.model.validate import engine_of
+from sextant.warehouse.spark import connect_spark
 
 __all__ = ["connect", "duckdb_path", "redact_url"]
 
@@ -56,7 +57,10 @@ def _generic(url: str, _base_dir: Path | None) -> BaseBackend:
     return ibis.connect(url)
 
 
-_OPENERS: dict[str, Callable[[str, Path | None], BaseBackend]] = {"duckdb": _duckdb}
+_OPENERS: dict[str, Callable[[str, Path | None], BaseBackend]] = {
+    "duckdb": _duckdb,
+    "spark": connect_spark,
+}
 
 
 def connect(url: str, base_dir: Path | None = None) -> BaseBackend:

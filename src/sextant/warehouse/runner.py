@@ -113,9 +113,17 @@ def _postgres(
     return pa.table({f"c{i}": values for i, values in enumerate(columns)}).rename_columns(names)
 
 
+def _spark(backend: BaseBackend, sql: str, execution: Execution, lock: threading.Lock) -> pa.Table:
+    del lock  # Spark schedules queries side by side; each is interrupted by its own tag
+    from sextant.warehouse.spark import run_spark
+
+    return run_spark(backend, sql, execution)
+
+
 _RUNNERS: dict[str, Callable[[BaseBackend, str, Execution, threading.Lock], pa.Table]] = {
     "duckdb": _duckdb,
     "postgres": _postgres,
+    "spark": _spark,
 }
 
 
