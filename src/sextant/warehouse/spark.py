@@ -49,6 +49,7 @@ _LOCAL_DEFAULTS: dict[str, str] = {
     "spark.sql.shuffle.partitions": "4",
 }
 _TABLE_SUFFIX = ".parquet"
+_CANCEL_REPEAT_SECONDS = 0.25
 
 _lock = threading.Lock()
 _registered: dict[str, str] = {}  # table -> the Parquet path it reads, in this process's session
@@ -197,17 +198,31 @@ def _naive(table: pa.Table) -> pa.Table:
 
 
 def run_spark(backend: BaseBackend, sql: str, execution: Execution) -> pa.Table:
-    """Queries run side by side (Spark schedules them); each carries a tag of its own, and
-    stopping it interrupts the jobs under that tag."""
+    """Queries run side by side (Spark schedules them); the jobs of each carry a tag of its own,
+    and stopping it cancels the jobs under that tag (task threads interrupted). A query may
+    start several jobs one after another, so the cancelling repeats until the query ends."""
     session: Any = backend._session
+    context = session.sparkContext
     tag = f"sextant-{uuid.uuid4().hex}"
-    session.addTag(tag)
+
+    def cancel_until_finished() -> None:
+        while True:
+            context.cancelJobsWithTag(tag)
+            if execution.finished.wait(_CANCEL_REPEAT_SECONDS):
+                return
+
+    def stop() -> None:
+        name = "sextant-spark-cancel"
+        threading.Thread(target=cancel_until_finished, name=name, daemon=True).start()
+
+    context.addJobTag(tag)
+    context.setInterruptOnCancel(True)
     try:
-        execution.bind(lambda: session.interruptTag(tag))
+        execution.bind(stop)
         execution.check()
         return _naive(session.sql(sql).toArrow())
     except Exception:
-        execution.check()  # an interrupt surfaces as a Spark error: say why it happened
+        execution.check()  # a cancelled job surfaces as a Spark error: say why it happened
         raise
     finally:
-        session.removeTag(tag)
+        context.removeJobTag(tag)
