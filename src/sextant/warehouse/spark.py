@@ -101,7 +101,7 @@ def _session(master: str, settings: dict[str, str]) -> Any:
             )
         session = SparkSession.builder.getOrCreate()
         for key, value in settings.items():  # runtime settings only: Spark keeps the rest
-            if not key.startswith(("spark.ui.", "spark.driver.", "spark.sql.warehouse")):
+            if session.conf.isModifiable(key):
                 session.conf.set(key, value)
         return session
     conf = dict(_SESSION_DEFAULTS)
