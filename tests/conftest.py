@@ -238,6 +238,34 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
 
 
+SPARK_DEMO_URL = "spark://parquet?master=local[2]"
+
+
+@pytest.fixture(scope="session")
+def spark_demo(tmp_path_factory: pytest.TempPathFactory) -> DemoFiles:
+    """The demo shop as Parquet files with its model (skips with a reason without pyspark or
+    Java, fails in CI). Spark itself starts with the first connection, once per process."""
+    import importlib.util
+
+    if importlib.util.find_spec("pyspark") is None:
+        service_missing("pyspark", "install the spark extra (make install does)")
+    java_home = os.environ.get("JAVA_HOME")
+    if shutil.which("java") is None and not (java_home and Path(java_home, "bin", "java").exists()):
+        service_missing("Java", "no java on PATH and no JAVA_HOME (Spark needs Java 17)")
+    return prepare_demo(
+        tmp_path_factory.mktemp("spark-demo"), engine="spark", warehouse_url=SPARK_DEMO_URL
+    )
+
+
+@pytest.fixture(scope="session")
+def spark_service(spark_demo: DemoFiles) -> Iterator[Sextant]:
+    """One synced service over the Spark demo for read-only tests (do not apply or change)."""
+    service = Sextant(make_settings(spark_demo.data_dir, config=spark_demo.model))
+    service.sync()
+    yield service
+    service.close()
+
+
 @pytest.fixture
 def redis_url() -> str:
     """The local Redis (skips with a reason when absent, fails in CI)."""

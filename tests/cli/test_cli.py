@@ -12,6 +12,7 @@ from pathlib import Path
 
 import httpx
 import jwt
+import pytest
 from sqlalchemy import create_engine, func, select
 from typer.testing import CliRunner
 
@@ -19,7 +20,8 @@ from sextant.auth.tokens import make_jwt
 from sextant.cli.main import app
 from sextant.demo.setup import DemoFiles
 from sextant.store import schema as s
-from tests.conftest import TEST_SECRET, cli_env, make_settings
+from tests.conftest import SPARK_DEMO_URL, TEST_SECRET, cli_env, make_settings
+from tests.soundness.test_spark import SPARK_SOCKETS
 
 runner = CliRunner()
 
@@ -107,3 +109,16 @@ def test_demo_serves_ping_within_60_seconds(tmp_path: Path) -> None:
     assert jwt.decode(banner_token, secret.encode(), algorithms=["HS256"])["email"] == (
         "analyst@example.com"
     )
+
+
+@pytest.mark.spark
+@SPARK_SOCKETS
+def test_demo_on_spark_builds_syncs_and_prints_the_banner(spark_demo: DemoFiles) -> None:
+    """`sextant demo --engine spark` in process, on the Spark session the other tests share."""
+    data_dir = spark_demo.data_dir.parent / "cli-spark-demo"
+    options = ["--engine", "spark", "--warehouse-url", SPARK_DEMO_URL, "--data-dir", str(data_dir)]
+    result = runner.invoke(app, ["demo", "--no-serve", *options], env=env_for(data_dir))
+    assert result.exit_code == 0, result.output
+    assert "synced 4 tables, 35 columns" in result.output
+    assert (data_dir / "parquet" / "ORDERS.parquet").exists()
+    assert "foreign_key: PEOPLE.ID" in (data_dir / "sextant.yaml").read_text()

@@ -254,7 +254,7 @@ def demo(
         str,
         typer.Option(
             help="Where the shop's data lives: duckdb or sqlite (a file in the data directory), "
-            "postgres or mysql (a server database)"
+            "postgres or mysql (a server database), spark (Parquet files)"
         ),
     ] = "duckdb",
     warehouse_url: Annotated[
@@ -262,7 +262,8 @@ def demo(
         typer.Option(
             help="Server database for --engine postgres or mysql (created when missing) "
             "[default: postgresql://postgres@127.0.0.1:5432/sextant_demo, "
-            "mysql://root@127.0.0.1:3306/sextant_demo]"
+            "mysql://root@127.0.0.1:3306/sextant_demo]; for --engine spark, the Parquet "
+            "directory and session settings [default: spark://parquet]"
         ),
     ] = None,
 ) -> None:

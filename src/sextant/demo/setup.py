@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
+from sextant.demo.parquet import declare_keys, write_parquet
 from sextant.demo.shop import build_sqlite, build_warehouse, load_mysql, load_postgres
 
 __all__ = ["DEMO_MODEL", "ENGINES", "DemoFiles", "prepare_demo"]
@@ -37,6 +38,8 @@ class DemoEngine:
     default_url: str | None
     build_file: Callable[[Path, int], object] | None = None
     load_url: Callable[[str, int], object] | None = None
+    directory: bool = False  # the URL names a directory of files to build (Spark's Parquet)
+    model_edit: Callable[[str], str] | None = None  # e.g. keys the engine cannot declare
 
 
 def _load_postgres(url: str, scale: int) -> None:
@@ -56,9 +59,19 @@ DEMO_ENGINES: dict[str, DemoEngine] = {
     "mysql": DemoEngine(
         None, "mysql", "mysql://root@127.0.0.1:3306/sextant_demo", load_url=load_mysql
     ),
+    # a folder of Parquet files next to the model; the URL may add ?master=... and spark.*
+    "spark": DemoEngine(
+        None,
+        "spark",
+        "spark://parquet",
+        build_file=write_parquet,
+        directory=True,
+        model_edit=declare_keys,  # Spark declares no keys: the model does
+    ),
 }
 ENGINES = tuple(DEMO_ENGINES)
 DEFAULT_POSTGRES_URL = DEMO_ENGINES["postgres"].default_url
+DEFAULT_SPARK_URL = DEMO_ENGINES["spark"].default_url
 _DUCKDB_URL = "url: duckdb://warehouse.duckdb"
 
 
@@ -67,7 +80,8 @@ def prepare_demo(
 ) -> DemoFiles:
     """Create what is missing in ``data_dir``; reuse what exists. A new scale or engine
     reloads the data and rewrites the model file; a server engine loads the shop into
-    ``warehouse_url`` (default: the engine's local server, database ``sextant_demo``)."""
+    ``warehouse_url`` (default: the engine's local server, database ``sextant_demo``); spark
+    writes Parquet files into the directory of ``warehouse_url`` (default DIR/parquet)."""
     spec = DEMO_ENGINES.get(engine)
     if spec is None:
         raise ValueError(f"unknown demo engine {engine!r}; choose one of {', '.join(ENGINES)}")
@@ -80,11 +94,13 @@ def prepare_demo(
         url = warehouse_url or spec.default_url
         assert url is not None
         model_url = url
+        if spec.directory:
+            warehouse = _spark_directory(url, data_dir)
     marker = data_dir / _MARKER
     previous = json.loads(marker.read_text()) if marker.exists() else {}
     wanted = {"scale": scale, "engine": engine, "url": url}
     built = False
-    if (spec.file is not None and not warehouse.exists()) or previous != wanted:
+    if (spec.build_file is not None and not warehouse.exists()) or previous != wanted:
         if spec.build_file is not None:
             spec.build_file(warehouse, scale)
         else:
@@ -96,6 +112,8 @@ def prepare_demo(
     if not model.exists() or built:
         text = resources.files("sextant.demo").joinpath(DEMO_MODEL).read_text(encoding="utf-8")
         text = text.replace(_DUCKDB_URL, f"url: {model_url}")
+        if spec.model_edit is not None:
+            text = spec.model_edit(text)
         model.write_text(text, encoding="utf-8")
     secret_file = data_dir / "jwt-secret"
     if not secret_file.exists():
@@ -103,6 +121,19 @@ def prepare_demo(
         with os.fdopen(fd, "w") as handle:
             handle.write(secrets.token_hex(32))
     return DemoFiles(data_dir, model, warehouse, secret_file, built)
+
+
+def _spark_directory(url: str, data_dir: Path) -> Path:
+    from sextant.errors import ConfigurationError
+    from sextant.warehouse.spark import spark_directory
+
+    try:
+        directory = spark_directory(url, data_dir)
+    except ConfigurationError as exc:
+        raise ValueError(str(exc)) from exc
+    if directory is None:
+        raise ValueError("the Spark demo needs a directory in its URL, e.g. spark://parquet")
+    return directory
 
 
 def _ensure_database(url: str) -> None:

@@ -36,6 +36,8 @@ __all__ = [
     "build_sqlite",
     "build_warehouse",
     "data_checksum",
+    "declared_keys",
+    "generate_arrow",
     "load_mysql",
     "load_postgres",
     "load_tables",
@@ -296,6 +298,23 @@ def _to_arrow(table: str, rows: Sequence[Row]) -> Any:
         for (_, sql_type), col in zip(columns, values, strict=True)
     ]
     return pa.Table.from_arrays(arrays, names=[name for name, _ in columns])
+
+
+def generate_arrow(counts: Mapping[str, int], seed: int = DEFAULT_SEED) -> dict[str, Any]:
+    """Every table's rows as a typed Arrow table, in creation order."""
+    data = _generate(counts, seed)
+    return {table: _to_arrow(table, data[table]) for table in _COLUMNS}
+
+
+def declared_keys() -> tuple[frozenset[tuple[str, str]], dict[tuple[str, str], str]]:
+    """The keys the DuckDB file declares: primary (TABLE, ID) and foreign -> ``TABLE.ID``."""
+    primary = frozenset((table, "ID") for table in _COLUMNS)
+    foreign = {
+        (table, column): f"{target}.ID"
+        for table, references in _FOREIGN_KEYS.items()
+        for column, target in references
+    }
+    return primary, foreign
 
 
 def _ident(name: str) -> exp.Identifier:

@@ -134,6 +134,12 @@ def _mysql(url: str, _base_dir: Path | None) -> BaseBackend:
     return backend
 
 
+def _spark(url: str, base_dir: Path | None) -> BaseBackend:
+    from sextant.warehouse.spark import connect_spark  # pyspark loads only when used
+
+    return connect_spark(url, base_dir)
+
+
 def _generic(url: str, _base_dir: Path | None) -> BaseBackend:
     return ibis.connect(url)
 
@@ -142,6 +148,7 @@ _OPENERS: dict[str, Callable[[str, Path | None], BaseBackend]] = {
     "duckdb": _duckdb,
     "sqlite": _sqlite,
     "mysql": _mysql,
+    "spark": _spark,
 }
 
 

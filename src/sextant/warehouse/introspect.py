@@ -233,8 +233,17 @@ def _listing(con: BaseBackend, schema: str, wanted: set[str] | None) -> _Catalog
     for name in names:
         schema_of = con.table(name, database=schema).schema()
         for position, (column, dtype) in enumerate(schema_of.items(), start=1):
-            catalog.columns.append(_Column(name, column, position, str(dtype), dtype.nullable))
+            spelt = _engine_type(con, dtype)
+            catalog.columns.append(_Column(name, column, position, spelt, dtype.nullable))
     return catalog
+
+
+def _engine_type(con: BaseBackend, dtype: Any) -> str:
+    """A type as the engine spells it (``TIMESTAMP_NTZ``, not Ibis' ``timestamp``)."""
+    try:
+        return str(con.compiler.type_mapper.from_ibis(dtype).sql(dialect=con.dialect))
+    except Exception:  # a type the engine's mapper does not write
+        return str(dtype)
 
 
 _READERS: dict[str, Callable[[BaseBackend, str, set[str] | None], _Catalog]] = {

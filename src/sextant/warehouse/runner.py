@@ -230,12 +230,22 @@ def _mysql(
     return _dbapi(backend, expr, sql, execution, lock, prepare=_mysql_budget)
 
 
+def _spark(
+    backend: BaseBackend, expr: ir.Table, sql: str, execution: Execution, lock: threading.Lock
+) -> pa.Table:
+    del expr, lock  # Spark schedules queries side by side; each is interrupted by its own tag
+    from sextant.warehouse.spark import run_spark
+
+    return run_spark(backend, sql, execution)
+
+
 _Runner = Callable[[BaseBackend, ir.Table, str, Execution, threading.Lock], pa.Table]
 _RUNNERS: dict[str, _Runner] = {
     "duckdb": _duckdb,
     "postgres": _postgres,
     "sqlite": _sqlite,
     "mysql": _mysql,
+    "spark": _spark,
 }
 
 
