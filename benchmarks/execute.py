@@ -1,13 +1,13 @@
 """Execute latency and overhead against the same SQL run directly on the same engine.
 
     .venv/bin/python benchmarks/execute.py [--scale 10] [--repeat 30]
-        [--engine duckdb|sqlite|mysql|postgres] [--warehouse-url URL]
+        [--engine duckdb|sqlite|mysql|postgres|spark] [--warehouse-url URL]
 
 For each query shape: p50 of `POST /execute` with a ready token over loopback HTTP, and p50 of
 the SQL that token compiles to (`sextant explain`) run with the engine's own driver (duckdb,
-sqlite3, mysqlclient, psycopg) on the same data, all rows fetched. Overhead = Sextant / direct
-(ratio) and Sextant - direct (ms). Server engines load the demo into a ``sextant_bench``
-database on the local server unless ``--warehouse-url`` names another.
+sqlite3, mysqlclient, psycopg, the same SparkSession) on the same data, all rows fetched.
+Overhead = Sextant / direct (ratio) and Sextant - direct (ms). Server engines load the demo
+into a ``sextant_bench`` database on the local server unless ``--warehouse-url`` names another.
 """
 
 from __future__ import annotations
@@ -83,6 +83,7 @@ def main() -> None:
 
 _DEFAULT_URLS = {
     "sqlite": None,
+    "spark": None,
     "mysql": "mysql://root@127.0.0.1:3306/sextant_bench",
     "postgres": "postgresql://postgres@127.0.0.1:5432/sextant_bench",
 }
@@ -98,6 +99,11 @@ def direct_runner(engine: str, warehouse: Path, url: str | None) -> Callable[[st
 
         lite = sqlite3.connect(f"{warehouse.resolve().as_uri()}?mode=ro", uri=True)
         return lambda sql: lite.execute(sql).fetchall()
+    if engine == "spark":
+        from pyspark.sql import SparkSession
+
+        session = SparkSession.builder.getOrCreate()  # the one the service started
+        return lambda sql: session.sql(sql).toArrow()
     assert url is not None
     if engine == "mysql":
         import MySQLdb

@@ -222,7 +222,7 @@ def run_spark(backend: BaseBackend, sql: str, execution: Execution) -> pa.Table:
         execution.check()
         return _naive(session.sql(sql).toArrow())
     except Exception:
-        execution.check()  # a cancelled job surfaces as a Spark error: say why it happened
+        execution.check_failed()  # a cancelled job surfaces as a Spark error: say why
         raise
     finally:
         context.removeJobTag(tag)
