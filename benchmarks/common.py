@@ -47,7 +47,11 @@ SECRET = "benchmark-secret-0123456789abcdef0123456789"
 
 @contextmanager
 def served_demo(
-    scale: int, port: int, engine: str = "duckdb", warehouse_url: str | None = None
+    scale: int,
+    port: int,
+    engine: str = "duckdb",
+    warehouse_url: str | None = None,
+    **settings_overrides: Any,
 ) -> Iterator[tuple[Any, Path, str]]:
     """A synced demo of ``scale`` on ``engine`` served on ``port``: (service, warehouse file,
     base URL); server engines load into ``warehouse_url`` (default: the local server)."""
@@ -64,6 +68,7 @@ def served_demo(
             jwt_secret=SECRET,
             config=files.model,
             log_level="warning",
+            **settings_overrides,
         )
         service = Sextant(settings)
         service.sync()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import warnings
 import weakref
 from collections.abc import Callable
 from pathlib import Path
@@ -125,11 +124,15 @@ def _mysql(url: str, _base_dir: Path | None) -> BaseBackend:
         cursor.execute(_set("time_zone", sge.Literal.string("+00:00")))
         read_only = sge.Command(this="SET", expression=sge.var("SESSION TRANSACTION READ ONLY"))
         cursor.execute(read_only.sql(dialect="mysql"))
-    with warnings.catch_warnings():
-        # Ibis asks for the named zone 'UTC', which fails without time zone tables: the
-        # numeric offset above already holds.
-        warnings.filterwarnings("ignore", "Unable to set session timezone", UserWarning)
-        backend = ibis.mysql.from_connection(con)
+    # Ibis' from_connection would then ask for the named zone 'UTC', which fails (and warns)
+    # without time zone tables; the numeric offset above already holds, so the backend is put
+    # together as from_connection does, minus that step (warnings.catch_warnings is not
+    # thread-safe, and pooled connections open side by side).
+    from ibis.backends.mysql import Backend as MySQLBackend
+
+    backend = MySQLBackend()
+    backend._can_reconnect = False
+    backend.con = con
     _CANCEL_HOOKS[backend] = kill_query
     return backend
 
