@@ -143,6 +143,7 @@ class Sextant:
             self._warehouse_urls,
             lambda: self._model_dir(),
             size=settings.max_concurrent_queries,
+            wait_seconds=settings.query_timeout_seconds,
         )
         self.queries = QueryEngine(
             self.snapshot,

@@ -20,7 +20,7 @@ from sextant.auth.tokens import make_jwt
 from sextant.cli.main import app
 from sextant.demo.setup import DemoFiles
 from sextant.store import schema as s
-from tests.conftest import SPARK_DEMO_URL, TEST_SECRET, cli_env, make_settings
+from tests.conftest import TEST_SECRET, cli_env, make_settings
 from tests.soundness.test_spark import SPARK_SOCKETS
 
 runner = CliRunner()
@@ -114,11 +114,15 @@ def test_demo_serves_ping_within_60_seconds(tmp_path: Path) -> None:
 @pytest.mark.spark
 @SPARK_SOCKETS
 def test_demo_on_spark_builds_syncs_and_prints_the_banner(spark_demo: DemoFiles) -> None:
-    """`sextant demo --engine spark` in process, on the Spark session the other tests share."""
+    """`sextant demo --engine spark` in process, on the Spark session the other tests share.
+    One process's Spark catalog holds one directory per table name, so this demo writes its
+    (identical) Parquet files into the directory the shared session already reads."""
     data_dir = spark_demo.data_dir.parent / "cli-spark-demo"
-    options = ["--engine", "spark", "--warehouse-url", SPARK_DEMO_URL, "--data-dir", str(data_dir)]
+    lake = spark_demo.data_dir / "parquet"
+    url = f"spark://{lake}?master=local[2]"
+    options = ["--engine", "spark", "--warehouse-url", url, "--data-dir", str(data_dir)]
     result = runner.invoke(app, ["demo", "--no-serve", *options], env=env_for(data_dir))
     assert result.exit_code == 0, result.output
     assert "synced 4 tables, 35 columns" in result.output
-    assert (data_dir / "parquet" / "ORDERS.parquet").exists()
+    assert (lake / "ORDERS.parquet").exists()
     assert "foreign_key: PEOPLE.ID" in (data_dir / "sextant.yaml").read_text()

@@ -3,11 +3,13 @@ fingerprints against hand SQL, and timeouts that really stop the engine's statem
 
 from __future__ import annotations
 
+import datetime as _dt
 import sqlite3
 import threading
 import time
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -326,5 +328,211 @@ def test_duckdb_shares_one_connection(demo: DemoFiles) -> None:
     try:
         with pool.lease("shop") as (first, _), pool.lease("shop") as (second, _):
             assert first is second
+    finally:
+        pool.close()
+
+
+# -- found in review: each connection's own stop, session limits, types, text, URLs ------------
+
+
+def test_each_connection_stops_its_own_statement(mariadb_server: str) -> None:
+    """Two connections to one MariaDB: cancelling the first stops the first one's statement and
+    leaves the second's running (Ibis backends compare equal; hooks must not mix them up)."""
+    from sextant.warehouse.connection import cancel_hook
+
+    first, second = connect(mariadb_server), connect(mariadb_server)
+    try:
+        stop_first = cancel_hook(first)
+        assert stop_first is not None and stop_first is not cancel_hook(second)
+        outcome: dict[str, object] = {}
+
+        def sleep(name: str, backend: BaseBackend) -> None:
+            cursor: Any = backend.con.cursor()  # type: ignore[attr-defined]
+            try:
+                cursor.execute("SELECT SLEEP(2)")
+                outcome[name] = cursor.fetchall()[0][0]
+            except MySQLdb.OperationalError as exc:
+                outcome[name] = exc.args[0]
+            finally:
+                cursor.close()
+
+        threads = [
+            threading.Thread(target=sleep, args=("first", first)),
+            threading.Thread(target=sleep, args=("second", second)),
+        ]
+        for thread in threads:
+            thread.start()
+        time.sleep(0.5)
+        stop_first()
+        for thread in threads:
+            thread.join(10)
+        # KILL QUERY makes SLEEP return 1 early (or raise 1317); the other sleeps its 2 s: 0
+        assert outcome["first"] in (1, 1317)
+        assert outcome["second"] == 0
+    finally:
+        first.disconnect()
+        second.disconnect()
+
+
+def test_sqlite_timeout_stops_the_right_connection(tmp_path: Path) -> None:
+    files = prepare_demo(tmp_path / "demo", engine="sqlite")
+    first = connect("sqlite://warehouse.sqlite", files.data_dir)
+    second = connect("sqlite://warehouse.sqlite", files.data_dir)
+    try:
+        orders = first.table("ORDERS")
+        other = orders.select(OTHER=orders.TOTAL)
+        slow = orders.cross_join(other).filter(lambda t: t.TOTAL < t.OTHER).count().as_table()
+        started = time.monotonic()
+        with pytest.raises(QueryTimedOut):
+            run_query(first, "sqlite", slow, Execution(), 0.5, compile_lock=threading.Lock())
+        assert time.monotonic() - started < 5
+    finally:
+        first.disconnect()
+        second.disconnect()
+
+
+@contextmanager
+def _mariadb_table(prefix: str, *statements: str) -> Iterator[str]:
+    """A fresh MariaDB database (its URL) where root ran ``statements`` (``{db}`` = its name)."""
+    with fresh_mariadb_database(prefix) as url:
+        database = url.rsplit("/", 1)[1]
+        admin = MySQLdb.connect(host="127.0.0.1", port=3306, user="root", autocommit=True)
+        try:
+            cursor = admin.cursor()
+            cursor.execute(f"CREATE DATABASE `{database}`")
+            for statement in statements:
+                cursor.execute(statement.format(db=f"`{database}`"))
+        finally:
+            admin.close()
+        yield url
+
+
+def test_statement_limit_does_not_stay_on_the_connection(mariadb_server: str) -> None:
+    """MariaDB's max_statement_time is a session setting: after a query with a short budget,
+    the connection's next user (a compile, a fingerprint scan) has no limit."""
+    with _mariadb_table("sextant_limit", "CREATE TABLE {db}.T (ID INT)") as url:
+        con = connect(url)
+        try:
+            run_query(con, "mysql", con.table("T").count().as_table(), Execution(), 0.3,
+                      compile_lock=threading.Lock())  # fmt: skip
+            cursor: Any = con.con.cursor()  # type: ignore[attr-defined]
+            cursor.execute("SELECT @@max_statement_time")
+            (limit,) = cursor.fetchone()
+            cursor.close()
+            assert float(limit) == 0
+        finally:
+            con.disconnect()
+
+
+def test_mariadb_session_is_read_only(mariadb_server: str) -> None:
+    with _mariadb_table("sextant_ro", "CREATE TABLE {db}.T (ID INT)") as url:
+        con = connect(url)
+        cursor: Any = con.con.cursor()  # type: ignore[attr-defined]
+        try:
+            with pytest.raises(MySQLdb.OperationalError, match="READ ONLY"):
+                cursor.execute("INSERT INTO T VALUES (1)")
+        finally:
+            cursor.close()
+            con.disconnect()
+
+
+def test_times_text_and_keys_on_engines(mariadb_server: str, tmp_path: Path) -> None:
+    """MySQL TIME values come back as times; SQLite folds non-ASCII case (a negative string
+    filter drops 'Émile'), compares ISO texts as instants whatever their spelling, and resolves
+    a foreign key that names only the referenced table."""
+    from sextant.query.filters import compile_filter
+    from sextant.warehouse.engines import profile
+
+    path = tmp_path / "people.sqlite"
+    lite = sqlite3.connect(path)
+    lite.executescript(
+        "CREATE TABLE TEAMS (ID INTEGER PRIMARY KEY, NAME TEXT);"
+        "CREATE TABLE P (ID INTEGER PRIMARY KEY, NAME TEXT, SEEN TIMESTAMP,"
+        " TEAM_ID INTEGER REFERENCES TEAMS);"
+        "INSERT INTO P VALUES (1, 'Émile', '2024-01-05T10:00:00', NULL),"
+        " (2, 'Zoë', '2024-01-05 09:00:00', NULL), (3, 'bob', '2024-01-04 23:00:00', NULL);"
+    )
+    lite.close()
+    con = connect("sqlite:///" + str(path))
+    try:
+        people = con.table("P")
+        sqlite = profile("sqlite")
+        kept = compile_filter(people.NAME, "type/Text", "string-not-contains", ["émile"], None,
+                              sqlite)  # fmt: skip
+        assert sorted(people.filter(kept).NAME.to_pyarrow().to_pylist()) == ["Zoë", "bob"]
+        later = compile_filter(people.SEEN, "type/DateTime", "greater-than",
+                               [_dt.datetime(2024, 1, 5, 9, 30)], None, sqlite)  # fmt: skip
+        assert people.filter(later).ID.to_pyarrow().to_pylist() == [1]
+        day = compile_filter(people.SEEN, "type/DateTime", "equals", [_dt.date(2024, 1, 5)],
+                             None, sqlite)  # fmt: skip
+        assert sorted(people.filter(day).ID.to_pyarrow().to_pylist()) == [1, 2]
+        tables = {t.name: t for t in introspect(con, "sqlite")}
+        team = next(c for c in tables["P"].columns if c.name == "TEAM_ID")
+        assert team.foreign_key is not None
+        assert (team.foreign_key.table, team.foreign_key.column) == ("TEAMS", "ID")
+    finally:
+        con.disconnect()
+    with _mariadb_table(
+        "sextant_time",
+        "CREATE TABLE {db}.T (ID INT PRIMARY KEY, AT TIME)",
+        "INSERT INTO {db}.T VALUES (1, '12:30:00')",
+    ) as url:
+        maria = connect(url)
+        try:
+            table = maria.table("T").select("AT")
+            got = run_query(maria, "mysql", table, Execution(), 10, compile_lock=threading.Lock())
+            assert got.column("AT").to_pylist() == [_dt.time(12, 30)]
+        finally:
+            maria.disconnect()
+
+
+def test_urls_and_parameters() -> None:
+    from sextant.warehouse.connection import mysql_params, redact_url
+
+    shown = redact_url(
+        "mysql://u:hunter2@db:3306/x?ssl_key=/k.pem&passwd=p&charset=utf8mb4"
+        "&spark.hadoop.fs.s3a.secret.key=abc"
+    )
+    assert "hunter2" not in shown and "/k.pem" not in shown and "abc" not in shown
+    assert "passwd=***" in shown and "charset=utf8mb4" in shown and "u:***@db" in shown
+    params = mysql_params("mysql://u:1234@db/5678?connect_timeout=3&read_timeout=20")
+    assert params["password"] == "1234" and params["database"] == "5678"
+    assert params["connect_timeout"] == 3 and params["read_timeout"] == 20
+    assert mysql_params("mysql://u@db/x")["connect_timeout"] == 10
+
+
+def test_pool_discard_and_close_spare_busy_connections(tmp_path: Path) -> None:
+    """discard() and close() close idle connections at once and busy ones when their query
+    ends, never under it; the pool never holds more connections than its size."""
+    from sextant.warehouse.pool import Warehouses
+
+    files = prepare_demo(tmp_path / "demo", engine="sqlite")
+    pool = Warehouses(lambda: {"shop": "sqlite://warehouse.sqlite"}, lambda: files.data_dir, 2)
+    count = "PRODUCTS"
+    with pool.lease("shop") as (busy, _):
+        for _ in range(5):
+            pool.discard("shop")
+            with pool.lease("shop") as (other, _):
+                assert other is not busy
+                assert other.table(count).count().to_pyarrow().as_py() == 200
+        assert len(pool._pools["shop"].slots) == 2
+        pool.close()
+        assert busy.table(count).count().to_pyarrow().as_py() == 200  # still usable
+    with pytest.raises(sqlite3.ProgrammingError, match="closed"):
+        busy.table(count).count().to_pyarrow()  # closed once given back
+
+
+def test_pool_wait_is_bounded(tmp_path: Path) -> None:
+    from sextant.errors import WarehouseError
+    from sextant.warehouse.pool import Warehouses
+
+    files = prepare_demo(tmp_path / "demo", engine="sqlite")
+    pool = Warehouses(
+        lambda: {"shop": "sqlite://warehouse.sqlite"}, lambda: files.data_dir, 1, wait_seconds=0.2
+    )
+    try:
+        busy = pytest.raises(WarehouseError, match=r"stayed busy for 0\.2 s")
+        with pool.lease("shop"), busy, pool.lease("shop"):
+            pass
     finally:
         pool.close()

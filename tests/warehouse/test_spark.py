@@ -5,6 +5,7 @@ and queries stopped on timeout or cancel."""
 from __future__ import annotations
 
 import math
+import shutil
 import threading
 import time
 from pathlib import Path
@@ -162,6 +163,18 @@ def test_disconnecting_leaves_the_shared_session_running(
 def test_a_second_master_in_the_same_process_is_refused(spark_demo: DemoFiles) -> None:
     with pytest.raises(WarehouseError, match="one process holds one Spark session"):
         connect("spark://parquet?master=local[1]", spark_demo.data_dir)
+
+
+def test_a_second_directory_with_the_same_tables_is_refused(
+    spark_demo: DemoFiles, backend: Any, tmp_path: Path
+) -> None:
+    """Tables live in the process's one catalog: another directory's PRODUCTS must not replace
+    the demo's (its warehouse would read the other's rows)."""
+    other = tmp_path / "lake"
+    shutil.copytree(spark_demo.data_dir / "parquet", other)
+    with pytest.raises(WarehouseError, match="'ORDERS' is already read from"):
+        connect(f"spark://{other}?master=local[2]", None)
+    assert hand(backend, "SELECT count(*) FROM `default`.`PRODUCTS`") == [(200,)]
 
 
 def test_a_missing_directory_is_a_connection_error(tmp_path: Path) -> None:

@@ -134,17 +134,22 @@ def _temporal_side(
     if bucket in TRUNCATIONS:
         from sextant.query.temporal import truncate_value
 
-        side, literal = truncate(column, bucket, engine), truncate_value(value, bucket)
-        if engine.text_temporals:
-            # ISO texts in different spellings ('2023-04-01', '2023-04-01 00:00:00') name one
-            # instant: compare them as seconds
-            if side.type().is_date():
-                side = side.cast("timestamp")
-            return side.epoch_seconds(), ibis.literal(literal).epoch_seconds()
-        return side, literal
-    if base_type == "type/DateTime" and type(value) is _dt.date:
-        return column.date(), value
-    return column, value
+        side: Any = truncate(column, bucket, engine)
+        literal: Any = truncate_value(value, bucket)
+    elif base_type == "type/DateTime" and type(value) is _dt.date:
+        side, literal = column.date(), value
+    else:
+        side, literal = column, value
+    if engine.text_temporals and not side.type().is_time():
+        # ISO texts in different spellings ('2023-04-01', '2023-04-01 00:00:00',
+        # '2023-04-01T00:00') name one instant: compare them as seconds
+        if side.type().is_date():
+            side = side.cast("timestamp")
+        right = ibis.literal(literal)
+        if right.type().is_date():
+            right = right.cast("timestamp")
+        return side.epoch_seconds(), right.epoch_seconds()
+    return side, literal
 
 
 def compile_filter(

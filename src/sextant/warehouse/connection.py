@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import re
 import weakref
 from collections.abc import Callable
 from pathlib import Path
@@ -18,25 +19,39 @@ from sextant.model.validate import engine_of
 
 __all__ = ["cancel_hook", "connect", "file_path", "mysql_params", "redact_url"]
 
-# Backends whose running statement can be stopped from another thread, and how.
-_CANCEL_HOOKS: weakref.WeakKeyDictionary[BaseBackend, Callable[[], None]] = (
-    weakref.WeakKeyDictionary()
-)
+# Backends whose running statement can be stopped from another thread, and how. Keyed by the
+# object's identity: Ibis backends compare equal by their connect arguments, which backends
+# built around an existing connection do not have, so equality would mix connections up.
+_CANCEL_HOOKS: dict[int, Callable[[], None]] = {}
+
+
+def _add_cancel_hook(backend: BaseBackend, hook: Callable[[], None]) -> None:
+    key = id(backend)
+    _CANCEL_HOOKS[key] = hook
+    weakref.finalize(backend, _CANCEL_HOOKS.pop, key, None)
 
 
 def cancel_hook(backend: BaseBackend) -> Callable[[], None] | None:
     """What stops the statement running on ``backend`` (None: the engine has no such hook)."""
-    return _CANCEL_HOOKS.get(backend)
+    return _CANCEL_HOOKS.get(id(backend))
+
+
+_SECRET_KEY = re.compile(r"pass|secret|token|key|credential|auth", re.IGNORECASE)
 
 
 def redact_url(url: str) -> str:
-    """The URL with any password replaced, safe for logs and messages."""
+    """The URL with its password, and query values whose names look secret (``passwd``,
+    ``ssl_key``, ``spark.hadoop.fs.s3a.secret.key``), replaced: safe for logs and messages."""
     parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    netloc = parts.netloc.rsplit("@", 1)
-    user = (parts.username or "") + ":***"
-    return urlunsplit(parts._replace(netloc=f"{user}@{netloc[-1]}"))
+    if parts.password is not None:
+        netloc = parts.netloc.rsplit("@", 1)
+        user = (parts.username or "") + ":***"
+        parts = parts._replace(netloc=f"{user}@{netloc[-1]}")
+    if parts.query:
+        pairs = parse_qsl(parts.query, keep_blank_values=True)
+        shown = [(k, "***" if _SECRET_KEY.search(k) else v) for k, v in pairs]
+        parts = parts._replace(query="&".join(f"{k}={v}" for k, v in shown))
+    return urlunsplit(parts)
 
 
 def file_path(url: str, base_dir: Path | None) -> Path | None:
@@ -77,9 +92,24 @@ def _sqlite(url: str, base_dir: Path | None) -> BaseBackend:
     if not path.exists():
         raise FileNotFoundError(f"no SQLite file at {path}")
     con = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, check_same_thread=False)
+    # SQLite's own lower() and upper() fold ASCII only: 'Émile' would not contain 'émile', and
+    # a negative string filter (a sandbox's, say) would keep rows it should drop
+    con.create_function("lower", 1, _lower, deterministic=True)
+    con.create_function("upper", 1, _upper, deterministic=True)
     backend = ibis.sqlite.from_connection(con)
-    _CANCEL_HOOKS[backend] = con.interrupt  # a no-op when nothing runs
+    _add_cancel_hook(backend, con.interrupt)  # a no-op when nothing runs
     return backend
+
+
+def _lower(value: str | None) -> str | None:
+    return value.lower() if isinstance(value, str) else value
+
+
+def _upper(value: str | None) -> str | None:
+    return value.upper() if isinstance(value, str) else value
+
+
+_MYSQL_INTEGERS = frozenset({"port", "connect_timeout", "read_timeout", "write_timeout"})
 
 
 def mysql_params(url: str) -> dict[str, Any]:
@@ -94,9 +124,10 @@ def mysql_params(url: str) -> dict[str, Any]:
         "database": unquote(parts.path.lstrip("/")),
         "charset": "utf8mb4",
         "autocommit": True,
+        "connect_timeout": 10,  # a host that does not answer fails instead of hanging
     }
     for key, value in parse_qsl(parts.query):
-        params[key] = int(value) if value.isdigit() else value
+        params[key] = int(value) if key in _MYSQL_INTEGERS and value.isdigit() else value
     return params
 
 
@@ -112,18 +143,23 @@ def _mysql(url: str, _base_dir: Path | None) -> BaseBackend:
     params = mysql_params(url)
     con: Any = MySQLdb.connect(**params)
     thread_id = con.thread_id()
+    killer = params | {"connect_timeout": 5, "read_timeout": 5, "write_timeout": 5}
 
     def kill_query() -> None:
         """KILL QUERY from a second connection: the statement stops, the session stays."""
-        other = MySQLdb.connect(**params, connect_timeout=5)
+        other = MySQLdb.connect(**killer)
         with contextlib.closing(other), other.cursor() as cursor:
             kill = sge.Kill(this=sge.Literal.number(thread_id), kind=sge.var("QUERY"))
             cursor.execute(kill.sql(dialect="mysql"))
 
-    with con.cursor() as cursor:
-        cursor.execute(_set("time_zone", sge.Literal.string("+00:00")))
-        read_only = sge.Command(this="SET", expression=sge.var("SESSION TRANSACTION READ ONLY"))
-        cursor.execute(read_only.sql(dialect="mysql"))
+    try:
+        with con.cursor() as cursor:
+            cursor.execute(_set("time_zone", sge.Literal.string("+00:00")))
+            read_only = sge.Command(this="SET", expression=sge.var("SESSION TRANSACTION READ ONLY"))
+            cursor.execute(read_only.sql(dialect="mysql"))
+    except Exception:
+        con.close()
+        raise
     # Ibis' from_connection would then ask for the named zone 'UTC', which fails (and warns)
     # without time zone tables; the numeric offset above already holds, so the backend is put
     # together as from_connection does, minus that step (warnings.catch_warnings is not
@@ -133,7 +169,7 @@ def _mysql(url: str, _base_dir: Path | None) -> BaseBackend:
     backend = MySQLBackend()
     backend._can_reconnect = False
     backend.con = con
-    _CANCEL_HOOKS[backend] = kill_query
+    _add_cancel_hook(backend, kill_query)
     return backend
 
 

@@ -219,8 +219,14 @@ def _sqlite(con: BaseBackend, schema: str, wanted: set[str] | None) -> _Catalog:
             if row["pk"]:
                 catalog.primary.add((name, row["name"]))
         for row in _pragma(con, "pragma_foreign_key_list", name):
-            if row["to"] is not None:  # None: the referenced table's primary key, implied
-                catalog.foreign[(name, row["from"])] = ForeignKey(row["table"], row["to"])
+            target = row["to"]
+            if target is None:  # REFERENCES T alone: T's primary key
+                keys = [
+                    r["name"] for r in _pragma(con, "pragma_table_info", row["table"]) if r["pk"]
+                ]
+                target = keys[0] if len(keys) == 1 else None
+            if target is not None:
+                catalog.foreign[(name, row["from"])] = ForeignKey(row["table"], target)
     return catalog
 
 

@@ -17,6 +17,7 @@ from pathlib import Path
 
 from ibis.backends import BaseBackend
 
+from sextant.errors import WarehouseError
 from sextant.model.validate import engine_of
 from sextant.warehouse.connection import connect
 from sextant.warehouse.engines import profile
@@ -56,10 +57,12 @@ class Warehouses:
         urls: Callable[[], dict[str, str]],
         base_dir: Callable[[], Path | None],
         size: int = 8,
+        wait_seconds: float = 60.0,
     ) -> None:
         self._urls = urls
         self._base_dir = base_dir
         self._size = max(1, size)
+        self._wait_seconds = wait_seconds
         self._pools: dict[str, _Pool] = {}
         self._guard = threading.Lock()
 
@@ -85,7 +88,8 @@ class Warehouses:
 
     def _open(self, database: str, pool: _Pool, slot: _Slot) -> BaseBackend:
         if slot.backend is not None and slot.generation != pool.generation:
-            _close(slot.backend)
+            if not pool.shared:  # a shared connection may still serve a query: let it go
+                _close(slot.backend)
             slot.backend = None
         if slot.backend is None:
             generation = pool.generation
@@ -108,7 +112,12 @@ class Warehouses:
                 backend = self._open(database, pool, slot)
             yield backend, slot.lock
             return
-        with pool.free:
+        if not pool.free.acquire(timeout=self._wait_seconds):
+            raise WarehouseError(
+                f"all {pool.size} connections to {database!r} stayed busy for "
+                f"{self._wait_seconds:g} s"
+            )
+        try:
             slot = self._take(pool)
             try:
                 yield self._open(database, pool, slot), threading.Lock()
@@ -117,6 +126,8 @@ class Warehouses:
                     _close(slot.backend)
                     slot.backend = None
                 slot.lock.release()
+        finally:
+            pool.free.release()
 
     @contextmanager
     def connection(self, database: str) -> Iterator[BaseBackend]:
@@ -124,22 +135,33 @@ class Warehouses:
         with self.lease(database) as (backend, lock), lock:
             yield backend
 
+    def _retire(self, pool: _Pool) -> list[BaseBackend]:
+        """A new generation: idle connections are taken out (returned, to be closed), busy ones
+        close when their holder gives them back. Under the guard, so that no lease sees a
+        slot locked here and adds another."""
+        pool.generation += 1
+        idle: list[BaseBackend] = []
+        for slot in pool.slots:
+            if slot.lock.acquire(blocking=False):
+                if slot.backend is not None:
+                    idle.append(slot.backend)
+                    slot.backend = None
+                slot.lock.release()
+        return idle
+
     def discard(self, database: str) -> None:
         """Drop the database's connections after a failure, so that the next use reconnects."""
         pool = self._pool(database)
         with self._guard:
-            pool.generation += 1
-            idle = [s for s in pool.slots if s.lock.acquire(blocking=False)]
-        for slot in idle:
-            _close(slot.backend)
-            slot.backend = None
-            slot.lock.release()
+            idle = self._retire(pool)
+        for backend in idle:
+            _close(backend)
 
     def close(self) -> None:
+        """Close every idle connection; busy ones close when their query ends."""
         with self._guard:
             pools = list(self._pools.values())
             self._pools.clear()
-        for pool in pools:
-            for slot in pool.slots:
-                _close(slot.backend)
-                slot.backend = None
+            idle = [backend for pool in pools for backend in self._retire(pool)]
+        for backend in idle:
+            _close(backend)

@@ -10,8 +10,10 @@ backstop).
 
 from __future__ import annotations
 
+import contextlib
 import datetime as _dt
 import heapq
+import logging
 import threading
 import time
 from collections.abc import Callable
@@ -26,6 +28,8 @@ from ibis.backends import BaseBackend
 from sextant.warehouse.connection import cancel_hook
 
 __all__ = ["Execution", "QueryCancelled", "QueryTimedOut", "run_query"]
+
+log = logging.getLogger(__name__)
 
 
 class QueryCancelled(Exception):
@@ -75,7 +79,10 @@ class Execution:
                     self.cancelled = True
                 stop = self._stop
             if stop is not None:
-                stop()
+                try:
+                    stop()
+                except Exception:  # the engine refused or is gone: the deadline still holds
+                    log.warning("could not stop a running statement", exc_info=True)
 
     def finish(self) -> None:
         """The statement has ended: no stop starts from now on, and one under way is over."""
@@ -141,18 +148,27 @@ def _postgres(
     return _arrow(names, columns)
 
 
-def _mysql_budget(conn: Any, execution: Execution) -> None:
-    """A server-side limit as a backstop to KILL QUERY: MariaDB's max_statement_time
-    (seconds), MySQL's max_execution_time (milliseconds, SELECT only)."""
-    mariadb = "mariadb" in str(conn.get_server_info()).lower()
+def _mysql_limit(conn: Any, budget_ms: float | None) -> None:
+    """The session's server-side statement limit, a backstop to KILL QUERY: MariaDB's
+    max_statement_time (seconds), MySQL's max_execution_time (milliseconds); None: no limit."""
+    mariadb = "mariadb" in str(conn.get_server_info()).lower()  # the server's flavour
+    ms = budget_ms or 0.0
     name, value = (
-        ("max_statement_time", round(execution.budget_ms / 1000, 3))
-        if mariadb
-        else ("max_execution_time", int(execution.budget_ms))
+        ("max_statement_time", round(ms / 1000, 3)) if mariadb else ("max_execution_time", int(ms))
     )
     item = sge.SetItem(this=sge.EQ(this=sge.var(name), expression=sge.convert(value)))
     with conn.cursor() as cursor:
         cursor.execute(sge.Set(expressions=[item]).sql(dialect="mysql"))
+
+
+def _mysql_budget(conn: Any, execution: Execution) -> None:
+    _mysql_limit(conn, execution.budget_ms)
+
+
+def _mysql_unlimited(conn: Any) -> None:
+    """The limit is the session's: lift it, so the connection's next user (a compile, a
+    fingerprint scan) does not inherit this query's budget."""
+    _mysql_limit(conn, None)
 
 
 def _timestamp(value: Any) -> Any:
@@ -172,7 +188,18 @@ def _from_text(dtype: dt.DataType) -> Callable[[Any], Any] | None:
         return lambda v: _dt.date.fromisoformat(v[:10]) if isinstance(v, str) else v
     if dtype.is_boolean():
         return lambda v: bool(v) if isinstance(v, int) else v
+    if dtype.is_time():
+        return _time
     return None
+
+
+def _time(value: Any) -> Any:
+    """MySQL's TIME arrives as a timedelta, SQLite's as text."""
+    if isinstance(value, _dt.timedelta):
+        return (_dt.datetime.min + value).time()
+    if isinstance(value, str):
+        return _dt.time.fromisoformat(value)
+    return value
 
 
 def _dbapi(
@@ -183,6 +210,7 @@ def _dbapi(
     lock: threading.Lock,
     *,
     prepare: Callable[[Any, Execution], None] | None = None,
+    restore: Callable[[Any], None] | None = None,
 ) -> pa.Table:
     """One statement at a time on the backend's DB-API connection, stopped by its cancel
     hook; values that come back as text (SQLite's times, MySQL's formatted truncations) are
@@ -206,6 +234,11 @@ def _dbapi(
         except Exception:
             execution.check_failed()  # a stopped statement surfaces as a driver error
             raise
+        finally:
+            if restore is not None:
+                execution.finish()  # a late stop must not land on the restoring statement
+                with contextlib.suppress(Exception):  # a broken connection is discarded
+                    restore(conn)
     columns: list[list[Any]] = [[row[i] for row in rows] for i in range(len(names))]
     for i, dtype in enumerate(expr.schema().types):
         convert = _from_text(dtype)
@@ -227,7 +260,9 @@ def _sqlite(
 def _mysql(
     backend: BaseBackend, expr: ir.Table, sql: str, execution: Execution, lock: threading.Lock
 ) -> pa.Table:
-    return _dbapi(backend, expr, sql, execution, lock, prepare=_mysql_budget)
+    return _dbapi(
+        backend, expr, sql, execution, lock, prepare=_mysql_budget, restore=_mysql_unlimited
+    )
 
 
 def _spark(

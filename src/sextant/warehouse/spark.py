@@ -132,19 +132,31 @@ def _tables_in(directory: Path) -> dict[str, Path]:
 
 
 def _register(session: Any, tables: dict[str, Path]) -> None:
-    """Each table as an external Parquet table of the ``default`` database (data untouched)."""
+    """Each table as an external Parquet table of the ``default`` database (data untouched).
+
+    The session, and so its catalog, is the process's: a name already registered for another
+    directory, or a table Sextant did not register (a metastore's), is refused rather than
+    replaced, so one warehouse can never read another's files or drop a catalog table."""
     with _lock:
         for name, path in tables.items():
             location = str(path.resolve())
             qualified = sge.table_(name, db=DATABASE, quoted=True)
             written = qualified.sql(dialect="spark")
+            previous = _registered.get(name)
+            if previous is not None and previous != location:
+                raise ConfigurationError(
+                    f"Spark table {name!r} is already read from {previous} in this process; "
+                    f"a second directory with the same table names needs its own Sextant process"
+                )
             exists = session.catalog.tableExists(written)
-            if exists and _registered.get(name) == location:
+            if exists and previous == location:
                 session.catalog.refreshTable(written)  # the files may have been rewritten
                 continue
             if exists:
-                drop = sge.Drop(this=qualified, kind="TABLE", exists=True)
-                session.sql(drop.sql(dialect="spark"))
+                raise ConfigurationError(
+                    f"the Spark catalog already has a table {DATABASE}.{name}; Sextant will not "
+                    f"replace it with the Parquet files at {location}"
+                )
             session.catalog.createTable(written, path=location, source="parquet")
             _registered[name] = location
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import AsyncIterator
 from typing import Annotated
 
@@ -68,7 +69,9 @@ async def execute(
                 service.run_execution, prepared, execution, abandon_on_cancel=True
             )
         except anyio.get_cancelled_exc_class():
-            execution.cancel()  # the client went away: stop the warehouse's work
+            # the client went away: stop the warehouse's work, off the event loop (stopping
+            # can mean opening a connection, as MySQL's KILL QUERY does)
+            threading.Thread(target=execution.cancel, name="sextant-cancel", daemon=True).start()
             raise
         for chunk in chunks:
             yield chunk
