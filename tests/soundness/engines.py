@@ -9,16 +9,17 @@ tests check every translation against the DuckDB hand SQL on identical data.
 from __future__ import annotations
 
 import datetime as _dt
-import decimal
 import re
 import sqlite3
 from collections.abc import Callable
 from typing import Any
 
+import duckdb
 import sqlglot
 from sqlglot import exp
 
-from tests.soundness.harness import Case, HandResult, normalize
+from sextant.demo.shop import TABLE_ROWS
+from tests.soundness.harness import Case, HandResult, normalize, whole_or_float
 
 # -- translation -------------------------------------------------------------------------------
 
@@ -152,15 +153,6 @@ def to_sqlite(duck_sql: str) -> str:
 _INTEGERS = {"type/Integer", "type/BigInteger"}
 
 
-def _whole(value: Any) -> Any:
-    """A whole decimal (a MySQL sum of integers) is an integer; other decimals floats."""
-    if isinstance(value, decimal.Decimal) and value.is_finite():
-        exponent = value.as_tuple().exponent
-        if isinstance(exponent, int) and exponent >= 0:
-            return int(value)
-    return normalize(value)
-
-
 class MySQLWarehouse:
     """A mysqlclient connection (autocommit) to the database the service reads."""
 
@@ -194,7 +186,7 @@ class MySQLWarehouse:
         with self.conn.cursor() as cur:
             cur.execute(sql)  # no parameters: '%' in LIKE patterns is literal
             description = cur.description or []
-            rows = [[_whole(v) for v in row] for row in cur.fetchall()]
+            rows = [[whole_or_float(v) for v in row] for row in cur.fetchall()]
         return HandResult([d[0] for d in description], [str(d[1]) for d in description], rows)
 
     def hand(self, case: Case) -> HandResult:
@@ -265,3 +257,8 @@ class SQLiteWarehouse:
             return {"type/*", "type/Integer", "type/BigInteger", "type/Float", "type/Decimal",
                     "type/Text", "type/Date", "type/DateTime"}  # fmt: skip
         return _SQLITE_FAMILIES[type_name]
+
+
+def edge_tables(edges: duckdb.DuckDBPyConnection) -> dict[str, Any]:
+    """The edited DuckDB shop's tables (Arrow), to load into another engine."""
+    return {name: edges.table(name).fetch_arrow_table() for name in TABLE_ROWS}

@@ -352,8 +352,9 @@ _PG_FAMILIES: dict[str, set[str]] = {
 }
 
 
-def _pg_value(value: Any) -> Any:
-    """A whole numeric (sum of bigints) is an integer; other decimals (averages) floats."""
+def whole_or_float(value: Any) -> Any:
+    """A whole decimal (a sum of integers: PostgreSQL's numeric, MySQL's DECIMAL) is an
+    integer; other decimals (averages) floats."""
     if isinstance(value, decimal.Decimal) and value.is_finite():
         exponent = value.as_tuple().exponent
         if isinstance(exponent, int) and exponent >= 0:
@@ -399,7 +400,7 @@ class PostgresWarehouse:
         with self.conn.cursor() as cur:
             cur.execute(sql)  # no parameters: '%' in LIKE patterns is literal
             description = cur.description or []
-            rows = [[_pg_value(v) for v in row] for row in cur.fetchall()]
+            rows = [[whole_or_float(v) for v in row] for row in cur.fetchall()]
         types = []
         for column in description:
             info = self.conn.adapters.types.get(column.type_code)

@@ -25,7 +25,7 @@ from sextant.warehouse.connection import mysql_params
 from tests.agent_client import AgentClient
 from tests.conftest import fresh_mariadb_database, make_settings
 from tests.soundness import test_duckdb, test_duckdb_edges
-from tests.soundness.engines import MySQLWarehouse
+from tests.soundness.engines import MySQLWarehouse, edge_tables
 from tests.soundness.harness import Case, agree, check, hand
 
 CASES: list[Case] = test_duckdb.CASES
@@ -67,7 +67,7 @@ def mariadb_demo(
     with fresh_mariadb_database("sextant_soundness") as url:
         files = prepare_demo(data_dir, engine="mysql", warehouse_url=url)
         if edges is not None:
-            tables = {name: edges.table(name).fetch_arrow_table() for name in _TABLES}
+            tables = edge_tables(edges)
             conn = _connect(url)
             try:
                 conn.autocommit(False)
@@ -82,9 +82,6 @@ def mariadb_demo(
         finally:
             conn.close()
             service.close()
-
-
-_TABLES = ("PRODUCTS", "PEOPLE", "ORDERS", "REVIEWS")
 
 
 @pytest.fixture(scope="module")

@@ -23,12 +23,11 @@ from sextant.service import Sextant
 from tests.agent_client import AgentClient
 from tests.conftest import make_settings
 from tests.soundness import test_duckdb, test_duckdb_edges
-from tests.soundness.engines import SQLiteWarehouse, sqlite_canonical
+from tests.soundness.engines import SQLiteWarehouse, edge_tables, sqlite_canonical
 from tests.soundness.harness import Case, HandResult, agree, check, hand
 
 CASES: list[Case] = test_duckdb.CASES
 EDGE_CASES: list[Case] = test_duckdb_edges.CASES
-_TABLES = ("PRODUCTS", "PEOPLE", "ORDERS", "REVIEWS")
 
 
 @contextmanager
@@ -39,7 +38,7 @@ def sqlite_demo(
     synced service over it and a read-only connection for hand SQL."""
     files = prepare_demo(data_dir, engine="sqlite")
     if edges is not None:
-        tables = {name: edges.table(name).fetch_arrow_table() for name in _TABLES}
+        tables = edge_tables(edges)
         conn = sqlite3.connect(files.warehouse)
         try:
             load_tables(conn, "sqlite", "?", tables, convert=sqlite_value, nullable=True)

@@ -17,7 +17,7 @@ from ibis.backends import BaseBackend
 from sextant.errors import ConfigurationError, WarehouseError
 from sextant.model.validate import engine_of
 
-__all__ = ["cancel_hook", "connect", "file_path", "mysql_params", "redact_url"]
+__all__ = ["cancel_hook", "connect", "file_path", "mysql_params", "mysql_set", "redact_url"]
 
 # Backends whose running statement can be stopped from another thread, and how. Keyed by the
 # object's identity: Ibis backends compare equal by their connect arguments, which backends
@@ -131,7 +131,8 @@ def mysql_params(url: str) -> dict[str, Any]:
     return params
 
 
-def _set(name: str, value: sge.Expr) -> str:
+def mysql_set(name: str, value: sge.Expr) -> str:
+    """``SET name = value`` for a MySQL/MariaDB session."""
     item = sge.SetItem(this=sge.EQ(this=sge.var(name), expression=value))
     return sge.Set(expressions=[item]).sql(dialect="mysql")
 
@@ -154,7 +155,7 @@ def _mysql(url: str, _base_dir: Path | None) -> BaseBackend:
 
     try:
         with con.cursor() as cursor:
-            cursor.execute(_set("time_zone", sge.Literal.string("+00:00")))
+            cursor.execute(mysql_set("time_zone", sge.Literal.string("+00:00")))
             read_only = sge.Command(this="SET", expression=sge.var("SESSION TRANSACTION READ ONLY"))
             cursor.execute(read_only.sql(dialect="mysql"))
     except Exception:

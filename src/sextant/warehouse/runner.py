@@ -25,7 +25,7 @@ import pyarrow as pa
 import sqlglot.expressions as sge
 from ibis.backends import BaseBackend
 
-from sextant.warehouse.connection import cancel_hook
+from sextant.warehouse.connection import cancel_hook, mysql_set
 
 __all__ = ["Execution", "QueryCancelled", "QueryTimedOut", "run_query"]
 
@@ -156,9 +156,8 @@ def _mysql_limit(conn: Any, budget_ms: float | None) -> None:
     name, value = (
         ("max_statement_time", round(ms / 1000, 3)) if mariadb else ("max_execution_time", int(ms))
     )
-    item = sge.SetItem(this=sge.EQ(this=sge.var(name), expression=sge.convert(value)))
     with conn.cursor() as cursor:
-        cursor.execute(sge.Set(expressions=[item]).sql(dialect="mysql"))
+        cursor.execute(mysql_set(name, sge.convert(value)))
 
 
 def _mysql_budget(conn: Any, execution: Execution) -> None:
