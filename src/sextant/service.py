@@ -17,6 +17,7 @@ from sextant.auth.authenticator import Authenticator, AuthPolicy
 from sextant.auth.bearer import JwtConfig
 from sextant.auth.limiter import FailureLimiter, MemoryFailureLimiter, RedisFailureLimiter
 from sextant.auth.principal import Principal
+from sextant.cards.classic import Classic
 from sextant.entities.discovery import Discovery, MetricFlags, TableFlags
 from sextant.entities.values import FingerprintCache
 from sextant.errors import (
@@ -31,7 +32,7 @@ from sextant.model.issues import Issue
 from sextant.model.loader import LoadedModel, load_model_file
 from sextant.model.types import Model, SettingsSpec
 from sextant.model.validate import engine_of, validate_model
-from sextant.query.executor import Limits, Prepared, QueryEngine
+from sextant.query.executor import Limits, Outcome, Prepared, QueryEngine
 from sextant.query.gate import QueryGate
 from sextant.query.result_cache import MemoryResultCache, RedisResultCache, ResultCache
 from sextant.query.spec import QueryRequest
@@ -47,6 +48,7 @@ from sextant.store.credentials import (
     SessionGrant,
     create_api_key,
     list_api_keys,
+    resolve_api_key,
     revoke_api_key,
     revoke_sessions,
 )
@@ -162,6 +164,7 @@ class Sextant:
             ),
             _result_cache(settings),
         )
+        self.classic = Classic(self.snapshot, self.engine, self.discovery, self.queries)
 
     def token_secret(self) -> bytes:
         """The key of query tokens, shared by every process through the app database."""
@@ -345,6 +348,14 @@ class Sextant:
     def list_api_keys(self) -> list[ApiKeyInfo]:
         return list_api_keys(self.engine)
 
+    def api_key_names(self) -> set[str]:
+        return {info.name for info in list_api_keys(self.engine)}
+
+    def resolves_api_key(self, key: str) -> bool:
+        """Whether ``key`` is a live API key of an active service user."""
+        user_id = resolve_api_key(self.engine, key)
+        return user_id is not None and load_identity(self.engine, user_id=user_id) is not None
+
     # -- the API ---------------------------------------------------------------------------
     def ping(self, principal: Principal) -> dict[str, str]:
         del principal  # any authenticated caller may ping
@@ -377,8 +388,8 @@ class Sextant:
         """Validate a token for the calling user and queue it (4xx errors are raised here)."""
         return self.queries.prepare(principal, token)
 
-    def run_execution(self, prepared: Prepared, execution: Execution) -> list[str]:
-        """Run a prepared query to completion or failure; the body, in pieces."""
+    def run_execution(self, prepared: Prepared, execution: Execution) -> Outcome:
+        """Run a prepared query to completion or failure."""
         return self.queries.run(prepared, execution)
 
     def explain(self, principal: Principal, token: object, dialect: str | None = None) -> str:

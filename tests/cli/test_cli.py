@@ -33,8 +33,9 @@ def env_for(data_dir: Path) -> dict[str, str]:
 def test_check_ok_and_broken(demo: DemoFiles) -> None:
     ok = runner.invoke(app, ["check", str(demo.model)], env=env_for(demo.data_dir))
     assert ok.exit_code == 0, ok.output
-    assert "OK (1 database(s), 4 table(s), 5 metric(s), 7 user(s))" in ok.output
-    demo.model.write_text(demo.model.read_text().replace("column: SUBTOTAL", "column: SUBTOTL"))
+    assert "OK (1 database(s), 4 table(s), 5 metric(s), 8 question(s), 7 user(s))" in ok.output
+    text = demo.model.read_text()
+    demo.model.write_text(text.replace("column: SUBTOTAL", "column: SUBTOTL", 1))
     broken = runner.invoke(app, ["check", str(demo.model)], env=env_for(demo.data_dir))
     assert broken.exit_code == 1
     assert "did you mean 'SUBTOTAL'?" in broken.output

@@ -146,3 +146,94 @@ users:
         (3, "duplicate collection 'A'"),
         (8, "duplicate user 'x@example.com'"),
     ]
+
+
+BROKEN_QUESTIONS = """
+  - name: Broken One
+    collection: Curatd
+    query:
+      table: ORDERS
+      aggregations: [{function: summ, column: TOTL}]
+      group_by: [PEPLE.STATE, {column: CREATED_AT, field_granularity: mnth}]
+      order_by: [{column: QUANTITY}]
+      filters: [{segment: Larg Orders}, {column: TOTAL, operation: string-contains, value: x}]
+    parameters:
+      - {slug: state, type: categroy, target: PEOPLE.STATE}
+      - {slug: qty, type: number/>=, target: PEOPLE.STATE}
+      - {slug: cat, type: category, target: PRODUCTS.CATEGORY, values: [Widget], default: Gizmo}
+      - {slug: cat, type: date/range, target: CREATED_AT, default: "2024-01-01"}
+      - {slug: pw, type: string/=, target: PEOPLE.PASSWORD}
+  - name: Broken Metric Question
+    collection: Curated
+    query: {metric: Total Revenu}
+  - name: Metric With Aggregations
+    collection: Curated
+    query: {metric: Total Revenue, aggregations: [{function: count}], fields: [ID]}
+"""
+
+
+def test_questions_are_checked_with_lines_and_suggestions(
+    demo: DemoFiles, services: Services
+) -> None:
+    text = demo.model.read_text().replace("\ngroups:\n", BROKEN_QUESTIONS + "\ngroups:\n", 1)
+    demo.model.write_text(text)
+    result = services(make_settings(demo.data_dir)).check(demo.model)
+    rendered = result.render()
+    found = {(i.line, i.message, i.suggestion) for i in result.issues}
+
+    def at(needle: str) -> int:
+        return _line_of(text, needle)
+
+    expected = {
+        (at("collection: Curatd"), "unknown collection 'Curatd'", "Curated"),
+        (at("function: summ"), "unknown aggregation 'summ'", "sum"),
+        (at("function: summ"), "table ORDERS has no column 'TOTL'", "TOTAL"),
+        (at("group_by: [PEPLE"), "unknown table 'PEPLE'", "PEOPLE"),
+        (at("group_by: [PEPLE"), "unknown granularity 'mnth'", "month"),
+        (
+            at("order_by: [{column: QUANTITY}]"),
+            "an aggregated question is ordered by its group_by columns "
+            "(or by an aggregation's sort_order)",
+            None,
+        ),
+        (at("segment: Larg Orders"), "unknown segment on ORDERS 'Larg Orders'", "Large Orders"),
+        (at("segment: Larg Orders"), "string-contains does not apply to TOTAL (number)", None),
+        (at("type: categroy"), "unknown parameter type 'categroy'", "category"),
+        (
+            at("slug: qty"),
+            "a number/>= parameter does not fit PEOPLE.STATE (string); it fits number columns",
+            None,
+        ),
+        (
+            at("slug: cat, type: category"),
+            "the default 'Gizmo' is not one of the allowed values (Widget)",
+            None,
+        ),
+        (at("slug: cat, type: date/range"), "duplicate parameter 'cat'", None),
+        (
+            at("slug: cat, type: date/range"),
+            "the default must be a range of days like 2024-01-01~2024-03-31 (both days "
+            "included; leave one side empty for an open range)",
+            None,
+        ),
+        (
+            at("slug: pw"),
+            "PEOPLE.PASSWORD is hidden or sensitive; questions cannot use it",
+            None,
+        ),
+        (at("query: {metric: Total Revenu}"), "unknown metric 'Total Revenu'", "Total Revenue"),
+        (
+            at("query: {metric: Total Revenue, aggregations"),
+            "a metric question takes only filters, group_by, order_by and limit",
+            None,
+        ),
+        (
+            at("query: {metric: Total Revenue, aggregations"),
+            "fields cannot be combined with aggregations or group_by",
+            None,
+        ),
+    }
+    assert expected <= found, "\n".join(rendered)
+    # the same metric question reports both of its misplaced keys
+    assert len([i for i in result.issues if i.message.startswith("a metric question")]) == 2
+    assert len(result.issues) == len(expected) + 1, "\n".join(rendered)

@@ -25,7 +25,7 @@ NATURAL_KEYS = {
     s.databases: ("name",),
     s.tables: ("database_id", "name"),
     s.fields: ("table_id", "name"),
-    s.metrics: ("name",),
+    s.cards: ("card_type", "name"),
     s.measures: ("table_id", "name"),
     s.segments: ("table_id", "name"),
     s.collections: ("name",),
@@ -73,7 +73,8 @@ def test_ids_survive_restart_and_reapply_with_an_added_metric(
     first = Sextant(settings)
     first.apply()
     before = ids(first.engine)
-    assert len(before["fields"]) == 36 and len(before["metrics"]) == 5
+    assert len(before["fields"]) == 36
+    assert sorted(k[0] for k in before["cards"]) == ["metric"] * 5 + ["question"] * 8
     first.engine.dispose()
 
     restarted = services(settings)  # a new process would do exactly this
@@ -85,7 +86,7 @@ def test_ids_survive_restart_and_reapply_with_an_added_metric(
     after = ids(restarted.engine)
     for kind, known in before.items():
         assert {k: after[kind][k] for k in known} == known, kind
-    assert set(after["metrics"]) - set(before["metrics"]) == {("Tax Collected",)}
+    assert set(after["cards"]) - set(before["cards"]) == {("metric", "Tax Collected")}
 
 
 def test_a_removed_metric_comes_back_with_its_id(demo: DemoFiles, services: Services) -> None:
@@ -94,15 +95,15 @@ def test_a_removed_metric_comes_back_with_its_id(demo: DemoFiles, services: Serv
     original = demo.model.read_text()
     add_metric(demo.model)
     service.apply()
-    tax_id = ids(service.engine)["metrics"][("Tax Collected",)]
+    tax_id = ids(service.engine)["cards"][("metric", "Tax Collected")]
     demo.model.write_text(original)
     service.apply()
     with service.engine.connect() as conn:
-        active = conn.execute(select(s.metrics.c.active).where(s.metrics.c.id == tax_id)).scalar()
+        active = conn.execute(select(s.cards.c.active).where(s.cards.c.id == tax_id)).scalar()
     assert active is False
     add_metric(demo.model)
     service.apply()
-    assert ids(service.engine)["metrics"][("Tax Collected",)] == tax_id
+    assert ids(service.engine)["cards"][("metric", "Tax Collected")] == tax_id
 
 
 def test_a_broken_model_changes_nothing(demo: DemoFiles, services: Services) -> None:
@@ -189,3 +190,46 @@ def test_permissions_users_and_sandboxes_are_written(demo: DemoFiles, services: 
     assert {"filter": {"column": "STATE", "operation": "equals", "value": "{{user.state}}",
                        "via": "USER_ID"}, "hidden_columns": []} in sandboxes  # fmt: skip
     assert fk.semantic_type == "type/FK" and fk.fk_target_field_id is not None
+
+
+def _cards(engine: Engine) -> dict[tuple[str, str], tuple[int, Any, Any]]:
+    with engine.connect() as conn:
+        rows = conn.execute(
+            select(
+                s.cards.c.card_type,
+                s.cards.c.name,
+                s.cards.c.id,
+                s.cards.c.created_at,
+                s.cards.c.updated_at,
+            )  # fmt: skip
+        )
+        return {(r[0], r[1]): (r[2], r[3], r[4]) for r in rows}
+
+
+def test_questions_and_metrics_share_stable_ids(demo: DemoFiles, services: Services) -> None:
+    service = services(make_settings(demo.data_dir, config=demo.model))
+    service.apply()
+    first = _cards(service.engine)
+    ids_ = [card[0] for card in first.values()]
+    assert len(ids_) == len(set(ids_)) == 13
+    service.apply()
+    assert _cards(service.engine) == first  # nothing changed: same ids, same timestamps
+
+    text = demo.model.read_text()
+    changed = text.replace(
+        "aggregations: [{function: count}]\n      group_by: [SOURCE]",
+        "aggregations: [{function: count-distinct, column: ID}]\n      group_by: [SOURCE]",
+    )
+    assert changed != text
+    demo.model.write_text(changed)
+    add_metric(demo.model)
+    service.apply()
+    after = _cards(service.engine)
+    churn = ("question", "Churn Experiment")
+    assert after[churn][0] == first[churn][0] and after[churn][1] == first[churn][1]
+    assert after[churn][2] > first[churn][2]  # its definition changed
+    untouched = ("question", "Revenue by Month")
+    assert after[untouched] == first[untouched]
+    tax = after[("metric", "Tax Collected")][0]
+    assert tax > max(ids_)  # a new metric never takes a question's id
+    assert {k: v[0] for k, v in after.items() if k in first} == {k: v[0] for k, v in first.items()}

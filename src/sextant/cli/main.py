@@ -118,7 +118,8 @@ def check(
     )
     out.print(
         f"{model}: OK ({len(result.model.databases)} database(s), {tables} table(s), "
-        f"{len(result.model.metrics)} metric(s), {len(result.model.users)} user(s))"
+        f"{len(result.model.metrics)} metric(s), {len(result.model.questions)} question(s), "
+        f"{len(result.model.users)} user(s))"
     )
 
 
@@ -281,18 +282,31 @@ def demo(
         env, data_dir=data_dir, config=files.model, host=host, port=port, jwt_secret=secret
     )
     _logging(settings)
+    from sextant.demo.setup import agent_api_key
+
     with _opened(settings) as service:
         try:
             report = _run_sync(service, files.model, settings)
+            key = agent_api_key(service, files.data_dir)
         except SextantError as exc:
             raise _fail(exc) from exc
-        _banner(files, report, secret, host, port, data_dir)
+        curated = next(
+            (c.id for c in service.snapshot().collections.values() if c.name == "Curated"), None
+        )
+        _banner(files, report, secret, host, port, data_dir, key, curated)
         if serve_:
             _serve(settings, service)
 
 
 def _banner(
-    files: DemoFiles, report: SyncReport, secret: str, host: str, port: int, data_dir: Path
+    files: DemoFiles,
+    report: SyncReport,
+    secret: str,
+    host: str,
+    port: int,
+    data_dir: Path,
+    agent_key: str,
+    curated: int | None,
 ) -> None:
     from sextant.auth.tokens import make_jwt
 
@@ -304,7 +318,11 @@ def _banner(
         f"  JWT shared secret: {secret}\n"
         f"  API docs:          {base}/docs\n"
         f"  try (token valid 180 s; new one: sextant token --email analyst@example.com):\n"
-        f"    curl -H 'Authorization: Bearer {token}' {base}/api/agent/v1/ping\n",
+        f"    curl -H 'Authorization: Bearer {token}' {base}/api/agent/v1/ping\n"
+        f"  read-only agent key (group Agents, in {data_dir / 'agent-api-key'}): {agent_key}\n"
+        f"  the curated saved questions an LLM may run:\n"
+        f"    curl -H 'X-API-Key: {agent_key}' "
+        f"'{base}/api/collection/{curated}/items?models=card'\n",
         highlight=False,
         soft_wrap=True,
     )

@@ -9,14 +9,25 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
+from typing import Protocol
 
 from sextant.demo.parquet import declare_keys, write_parquet
 from sextant.demo.shop import build_sqlite, build_warehouse, load_mysql, load_postgres
 
-__all__ = ["DEMO_MODEL", "ENGINES", "DemoFiles", "prepare_demo"]
+__all__ = ["AGENT_GROUP", "DEMO_MODEL", "ENGINES", "DemoFiles", "agent_api_key", "prepare_demo"]
 
 DEMO_MODEL = "sextant.yaml"
 _MARKER = ".demo.json"
+AGENT_GROUP = "Agents"
+AGENT_KEY_FILE = "agent-api-key"
+
+
+class _KeyStore(Protocol):
+    def create_api_key(self, group: str, name: str) -> str: ...
+
+    def resolves_api_key(self, key: str) -> bool: ...
+
+    def api_key_names(self) -> set[str]: ...
 
 
 @dataclass(frozen=True)
@@ -153,3 +164,21 @@ def _ensure_database(url: str) -> None:
     maintenance = make_conninfo(url, dbname="postgres")
     with psycopg.connect(maintenance, autocommit=True, connect_timeout=5) as conn:
         conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+
+
+def agent_api_key(service: _KeyStore, data_dir: Path) -> str:
+    """The demo's read-only key of the Agents group: the one in ``DIR/agent-api-key`` while
+    it still works, else a new one, written there (mode 600). Call after applying."""
+    path = data_dir / AGENT_KEY_FILE
+    if path.exists():
+        key = path.read_text().strip()
+        if key and service.resolves_api_key(key):
+            return key
+        path.unlink()
+    taken = service.api_key_names()
+    name = next(n for i in range(1, 10_000) if (n := f"demo-agents-{i}") not in taken)
+    key = service.create_api_key(AGENT_GROUP, name)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(key + "\n")
+    return key

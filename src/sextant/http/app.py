@@ -7,7 +7,7 @@ from fastapi import FastAPI
 from sextant import __version__
 from sextant.http.errors import install_error_handlers
 from sextant.http.limits import BodySizeLimit
-from sextant.http.routes import agent, auth, queries, search
+from sextant.http.routes import agent, auth, classic, queries, search
 from sextant.service import Sextant
 from sextant.settings import Settings
 
@@ -29,5 +29,6 @@ def create_app(settings: Settings, service: Sextant | None = None) -> FastAPI:
     app.include_router(search.router)
     app.include_router(queries.router)
     app.include_router(auth.router)
+    app.include_router(classic.router)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_request_bytes)
     return app

@@ -57,7 +57,7 @@ def install_error_handlers(app: FastAPI) -> None:
     async def http_error(_request: Request, exc: HTTPException) -> JSONResponse:
         code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "error")
         message = "Not found." if exc.status_code == 404 else str(exc.detail)
-        return JSONResponse(_body(code, message), status_code=exc.status_code)
+        return JSONResponse(_body(code, message), status_code=exc.status_code, headers=exc.headers)
 
     @app.exception_handler(Exception)
     async def internal(_request: Request, exc: Exception) -> JSONResponse:

@@ -10,7 +10,7 @@ from starlette.datastructures import QueryParams
 
 from sextant.errors import InvalidRequestError, NotFoundError
 
-__all__ = ["entity_id", "flags", "limit"]
+__all__ = ["entity_id", "flags", "limit", "optional_int"]
 
 T = TypeVar("T")
 
@@ -56,6 +56,22 @@ def limit(params: QueryParams, default: int, maximum: int) -> int:
     if problem:
         raise InvalidRequestError(_summary({"limit": problem}), errors={"limit": problem})
     return int(raw)
+
+
+def optional_int(params: QueryParams, name: str, minimum: int, maximum: int) -> int | None:
+    """An optional integer query parameter within bounds (ASCII digits only)."""
+    raw = params.get(name)
+    if raw is None:
+        return None
+    text = raw.strip()
+    problem = None
+    if not (text.isascii() and text.isdigit()) or len(text) > 18:
+        problem = f"expected an integer from {minimum} to {maximum}, got {raw!r}"
+    elif not minimum <= int(text) <= maximum:
+        problem = f"must be from {minimum} to {maximum}, got {text}"
+    if problem:
+        raise InvalidRequestError(_summary({name: problem}), errors={name: problem})
+    return int(text)
 
 
 def _summary(errors: Mapping[str, str]) -> str:

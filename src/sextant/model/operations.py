@@ -14,10 +14,13 @@ __all__ = [
     "BUCKET_RANGES",
     "EXTRACTION_RANGES",
     "GRANULARITIES",
+    "NUMERIC_TYPES",
     "OPERATIONS",
+    "TEMPORAL_TYPES",
     "TRUNCATION_UNITS",
     "Arity",
     "OperationSpec",
+    "kind_of",
 ]
 
 
@@ -106,3 +109,20 @@ GRANULARITIES: tuple[str, ...] = (
     "year",
     "day-of-week",
 )
+
+
+TEMPORAL_TYPES = frozenset({"type/Date", "type/DateTime", "type/Time"})
+NUMERIC_TYPES = frozenset({"type/Integer", "type/BigInteger", "type/Float", "type/Decimal"})
+
+
+def kind_of(base_type: str) -> str:
+    """The operation family a column belongs to: number, string, boolean, temporal, other."""
+    if base_type in NUMERIC_TYPES:
+        return "number"
+    if base_type in TEMPORAL_TYPES:
+        return "temporal"
+    if base_type == "type/Boolean":
+        return "boolean"
+    if base_type in {"type/Text", "type/UUID"}:
+        return "string"
+    return "other"

@@ -29,6 +29,13 @@ __all__ = [
     "Model",
     "PermissionsSpec",
     "ProvisioningSpec",
+    "QuestionAggregationSpec",
+    "QuestionFilterSpec",
+    "QuestionGroupSpec",
+    "QuestionOrderSpec",
+    "QuestionParameterSpec",
+    "QuestionQuerySpec",
+    "QuestionSpec",
     "SandboxSpec",
     "SegmentSpec",
     "SettingsSpec",
@@ -107,6 +114,22 @@ class CollectionSpec(_Spec):
     _name = field_validator("name")(_non_empty)
 
 
+def _check_arity(operation: str, value: Scalar | None, values: tuple[Scalar, ...] | None) -> None:
+    op = OPERATIONS.get(operation)
+    if op is None:
+        return  # reported with a suggestion by the validator
+    has_value = value is not None
+    has_values = values is not None
+    if op.arity is Arity.NONE and (has_value or has_values):
+        raise ValueError(f"operation {operation!r} takes no value")
+    if op.arity is not Arity.NONE and has_value == has_values:
+        raise ValueError(f"operation {operation!r} needs exactly one of value or values")
+    if op.arity is Arity.ONE and has_values:
+        raise ValueError(f"operation {operation!r} takes a single value")
+    if has_values and not values:
+        raise ValueError("values must not be empty")
+
+
 class FilterSpec(_Spec):
     """One filter in the Agent API grammar, naming a column instead of a field id."""
 
@@ -121,19 +144,7 @@ class FilterSpec(_Spec):
 
     @model_validator(mode="after")
     def _arity(self) -> FilterSpec:
-        op = OPERATIONS.get(self.operation)
-        if op is None:
-            return self  # reported with a suggestion by the validator
-        has_value = self.value is not None
-        has_values = self.values is not None
-        if op.arity is Arity.NONE and (has_value or has_values):
-            raise ValueError(f"operation {self.operation!r} takes no value")
-        if op.arity is not Arity.NONE and has_value == has_values:
-            raise ValueError(f"operation {self.operation!r} needs exactly one of value or values")
-        if op.arity is Arity.ONE and has_values:
-            raise ValueError(f"operation {self.operation!r} takes a single value")
-        if has_values and not self.values:
-            raise ValueError("values must not be empty")
+        _check_arity(self.operation, self.value, self.values)
         return self
 
 
@@ -180,6 +191,131 @@ class SegmentSpec(_Spec):
     database: str | None = None
     table: str
     filters: tuple[FilterSpec, ...] = Field(min_length=1)
+
+    _name = field_validator("name")(_non_empty)
+
+
+# -- saved questions -----------------------------------------------------------------------
+# A question's query is a construct-query body with column names: ``TOTAL`` for a column of
+# the source table, ``PEOPLE.STATE`` for a column of a table one foreign key away.
+
+
+class QuestionFilterSpec(_Spec):
+    """A filter on a column (``column`` + ``operation``) or a segment by name."""
+
+    column: str | None = None
+    operation: str | None = None
+    value: Scalar | None = None
+    values: tuple[Scalar, ...] | None = None
+    bucket: str | None = None
+    segment: str | None = None
+
+    @model_validator(mode="after")
+    def _shape(self) -> QuestionFilterSpec:
+        if self.segment is not None:
+            others = (self.column, self.operation, self.value, self.values, self.bucket)
+            if any(v is not None for v in others):
+                raise ValueError("a segment filter has only 'segment'")
+            return self
+        if self.column is None or self.operation is None:
+            raise ValueError("a filter needs 'column' and 'operation' (or 'segment')")
+        _check_arity(self.operation, self.value, self.values)
+        return self
+
+
+class QuestionAggregationSpec(_Spec):
+    """An aggregation (``function`` over ``column``) or a measure by name."""
+
+    function: str | None = None
+    column: str | None = None
+    measure: str | None = None
+    sort_order: Literal["asc", "desc"] | None = None
+
+    @model_validator(mode="after")
+    def _shape(self) -> QuestionAggregationSpec:
+        if self.measure is not None:
+            if self.function is not None or self.column is not None:
+                raise ValueError("a measure aggregation has only 'measure' and 'sort_order'")
+            return self
+        if self.function is None:
+            raise ValueError("an aggregation needs 'function' (or 'measure')")
+        if self.function in AGGREGATIONS and self.function != "count" and self.column is None:
+            raise ValueError(f"aggregation {self.function!r} needs a column")
+        return self
+
+
+class QuestionGroupSpec(_Spec):
+    column: str
+    field_granularity: str | None = None
+
+
+class QuestionOrderSpec(_Spec):
+    column: str
+    direction: Literal["asc", "desc"] = "asc"
+
+
+def _columns(value: object) -> object:
+    """``[A, {column: B}]`` -> ``[A, B]``: fields may be written either way."""
+    if isinstance(value, list | tuple):
+        return [v["column"] if isinstance(v, dict) and set(v) == {"column"} else v for v in value]
+    return value
+
+
+def _groups(value: object) -> object:
+    """A group-by or order-by entry may be a bare column name."""
+    if isinstance(value, list | tuple):
+        return [{"column": v} if isinstance(v, str) else v for v in value]
+    return value
+
+
+class QuestionQuerySpec(_Spec):
+    """The query of a saved question: a table query or a metric query."""
+
+    database: str | None = None
+    table: str | None = None
+    metric: str | None = None
+    filters: tuple[QuestionFilterSpec, ...] = ()
+    fields: tuple[str, ...] | None = None
+    aggregations: tuple[QuestionAggregationSpec, ...] | None = None
+    group_by: tuple[QuestionGroupSpec, ...] | None = None
+    order_by: tuple[QuestionOrderSpec, ...] | None = None
+    limit: int | None = Field(default=None, ge=1)
+
+    _fields = field_validator("fields", mode="before")(_columns)
+    _group_by = field_validator("group_by", "order_by", mode="before")(_groups)
+
+    @model_validator(mode="after")
+    def _source(self) -> QuestionQuerySpec:
+        if (self.table is None) == (self.metric is None):
+            raise ValueError("give exactly one of 'table' or 'metric' as the source")
+        return self
+
+
+class QuestionParameterSpec(_Spec):
+    slug: str = Field(pattern=r"^[a-z0-9_]+$", max_length=100)
+    name: str | None = None
+    type: str
+    target: str
+    required: bool = False
+    default: Scalar | tuple[Scalar | None, ...] | None = None
+    values: tuple[Scalar, ...] | None = None
+    values_from: Literal["field"] | None = None
+
+    @model_validator(mode="after")
+    def _values(self) -> QuestionParameterSpec:
+        if self.values is not None and self.values_from is not None:
+            raise ValueError("give 'values' or 'values_from', not both")
+        if self.values is not None and not self.values:
+            raise ValueError("values must not be empty")
+        return self
+
+
+class QuestionSpec(_Spec):
+    name: str
+    description: str | None = None
+    collection: str
+    query: QuestionQuerySpec
+    parameters: tuple[QuestionParameterSpec, ...] = ()
 
     _name = field_validator("name")(_non_empty)
 
@@ -261,6 +397,7 @@ class Model(_Spec):
     databases: tuple[DatabaseSpec, ...] = ()
     collections: tuple[CollectionSpec, ...] = ()
     metrics: tuple[MetricSpec, ...] = ()
+    questions: tuple[QuestionSpec, ...] = ()
     measures: tuple[MeasureSpec, ...] = ()
     segments: tuple[SegmentSpec, ...] = ()
     groups: tuple[GroupSpec, ...] = ()

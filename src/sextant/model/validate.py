@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from sextant.model.catalog import Catalog
 from sextant.model.issues import Issue, Path, suggest
 from sextant.model.operations import AGGREGATIONS, OPERATIONS
+from sextant.model.questions import check_questions
 from sextant.model.types import AggregationSpec, FilterSpec, Model
 
 __all__ = ["ENGINES", "TEMPORAL_BASE_TYPES", "engine_of", "table_columns", "validate_model"]
@@ -158,6 +159,7 @@ class _Checker:
             for j, group in enumerate(user.groups):
                 if group not in self.groups:
                     self.unknown(("users", i, "groups", j), "group", group, self.groups)
+        check_questions(self)
         self.check_permissions()
         self.check_sandboxes()
         return self.issues

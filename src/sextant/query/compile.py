@@ -35,6 +35,27 @@ class OutputColumn:
     name: str
     display_name: str
     base_type: str = "type/*"
+    semantic_type: str | None = None
+
+
+# aggregations that keep the meaning of their column (a sum of currency is currency)
+_KEEPS_MEANING = frozenset({"sum", "avg", "min", "max"})
+_IDENTITIES = frozenset({"type/PK", "type/FK"})
+
+
+def _group_semantics(column: Column, granularity: str | None) -> str | None:
+    if granularity is not None and granularity not in TRUNCATIONS:
+        return None  # an extracted part (day of week) is a number, not the column's meaning
+    return column.field.semantic_type
+
+
+def _aggregation_semantics(agg: RAggregation) -> str | None:
+    if agg.fn in ("count", "count-distinct"):
+        return "type/Quantity"
+    if agg.fn in _KEEPS_MEANING and agg.column is not None:
+        semantic = agg.column.field.semantic_type
+        return None if semantic in _IDENTITIES else semantic
+    return None
 
 
 @dataclass(frozen=True)
@@ -178,10 +199,11 @@ def compile_query(
             ordered.add(n)
         keys += [ibis.asc(n) for n in g_names if n not in ordered]  # breakouts sort ascending
         columns = [
-            OutputColumn(n, g.display_name) for n, g in zip(g_names, resolved.group_by, strict=True)
+            OutputColumn(n, g.display_name, semantic_type=_group_semantics(g.column, g.granularity))
+            for n, g in zip(g_names, resolved.group_by, strict=True)
         ]
         columns += [
-            OutputColumn(n, a.display_name)
+            OutputColumn(n, a.display_name, semantic_type=_aggregation_semantics(a))
             for n, a in zip(a_names, resolved.aggregations, strict=True)
         ]
         cap = aggregated_cap
@@ -198,7 +220,8 @@ def compile_query(
             keys.append(ibis.desc(name) if o.direction == "desc" else ibis.asc(name))
         expr = filtered.select(**outputs)
         columns = [
-            OutputColumn(n, c.field.display_name) for n, c in zip(out_names, chosen, strict=True)
+            OutputColumn(n, c.field.display_name, semantic_type=c.field.semantic_type)
+            for n, c in zip(out_names, chosen, strict=True)
         ]
         cap = raw_cap
     if keys:
@@ -209,6 +232,7 @@ def compile_query(
     expr = expr.limit(row_cap + 1 if cap_binds else row_cap)
     schema = expr.schema()
     typed = tuple(
-        OutputColumn(c.name, c.display_name, base_type_of(schema[c.name])) for c in columns
+        OutputColumn(c.name, c.display_name, base_type_of(schema[c.name]), c.semantic_type)
+        for c in columns
     )
     return Compiled(expr, typed, row_cap, cap_binds)

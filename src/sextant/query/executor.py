@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from typing import Any
 
 import ibis.expr.types as ir
 from sqlalchemy import Engine
@@ -19,7 +21,7 @@ from sextant.query.normal import NormQuery
 from sextant.query.problems import Problems
 from sextant.query.resolve import Resolved, normalize, resolve
 from sextant.query.result_cache import ResultCache, result_key
-from sextant.query.results import completed_chunks, failed_body
+from sextant.query.results import QueryFailure, QueryResult, result_from_arrow
 from sextant.query.spec import QueryRequest
 from sextant.query.token import decode_token, encode_token
 from sextant.store.audit import record
@@ -27,7 +29,7 @@ from sextant.store.snapshot import Snapshot, TableRow
 from sextant.warehouse.pool import Warehouses
 from sextant.warehouse.runner import Execution, QueryCancelled, QueryTimedOut, run_query
 
-__all__ = ["Limits", "Prepared", "QueryEngine"]
+__all__ = ["AuditTarget", "Limits", "Outcome", "Prepared", "QueryEngine"]
 
 log = logging.getLogger("sextant.query")
 
@@ -37,6 +39,16 @@ class Limits:
     timeout_seconds: float = 60.0
     raw_rows: int = 2000
     aggregated_rows: int = 10000
+
+
+@dataclass(frozen=True)
+class AuditTarget:
+    """What the audit log records a run as."""
+
+    action: str
+    entity_type: str
+    entity_id: int
+    detail: dict[str, Any] | None = None
 
 
 @dataclass
@@ -49,6 +61,16 @@ class Prepared:
     engine: str = ""
     ticket: Ticket | None = None
     failure: str | None = None  # the warehouse failed before the query could start
+    audit: AuditTarget | None = None
+
+    @property
+    def audit_target(self) -> AuditTarget:
+        if self.audit is not None:
+            return self.audit
+        return AuditTarget("query.execute", self.norm.kind, self.norm.entity)
+
+
+Outcome = QueryResult | QueryFailure
 
 
 class QueryEngine:
@@ -106,14 +128,27 @@ class QueryEngine:
         return resolved, compiled, database.name, database.engine
 
     def prepare(self, principal: Principal, token: object) -> Prepared:
-        """Check the token and the caller, compile, and take a place in line (4xx here).
-
-        Plans are cached per token, caller (id, groups, attributes) and model version, so a
-        repeated execution skips resolution and compilation but never crosses callers.
-        """
+        """Check the token and the caller, compile, and take a place in line (4xx here)."""
         norm = decode_token(token, self.secret())
+        assert isinstance(token, str)  # decode_token refuses anything else
+        return self.prepare_query(principal, norm, plan_key=token)
+
+    def prepare_query(
+        self,
+        principal: Principal,
+        norm: NormQuery,
+        *,
+        plan_key: str | None = None,
+        audit: AuditTarget | None = None,
+    ) -> Prepared:
+        """Resolve ``norm`` for the caller, compile, and take a place in line (4xx here).
+
+        Plans are cached per query (its token, or its canonical form), caller (id, groups,
+        attributes) and model version, so a repeated execution skips resolution and
+        compilation but never crosses callers.
+        """
         key = (
-            token,
+            plan_key or json.dumps(norm.to_json(), sort_keys=True, default=str),
             principal.user_id,
             principal.groups,
             tuple(sorted(principal.attributes.items())),
@@ -127,20 +162,20 @@ class QueryEngine:
                 raise
             except Exception as exc:  # the warehouse is down or refused: a 202 "failed"
                 log.warning("cannot prepare a query for user %s: %s", principal.user_id, exc)
-                return Prepared(principal, norm, failure=first_line(exc))
+                return Prepared(principal, norm, failure=first_line(exc), audit=audit)
             self._plans.put(key, plan)
         resolved, compiled, database, engine = plan
         ticket = self.gate.admit(principal.user_id)
-        return Prepared(principal, norm, resolved, compiled, database, engine, ticket)
+        return Prepared(principal, norm, resolved, compiled, database, engine, ticket, None, audit)
 
     def forget_plans(self) -> None:
         self._plans.clear()
 
-    def run(self, prepared: Prepared, execution: Execution) -> list[str]:
-        """The response body in pieces; failures become ``status: failed`` bodies."""
+    def run(self, prepared: Prepared, execution: Execution) -> Outcome:
+        """Run a prepared query to completion or failure (never raises for the warehouse)."""
         started = time.perf_counter()
         status, rows, error = "completed", None, None
-        chunks: list[str] = []
+        result: QueryResult | None = None
         detail: dict[str, object] | None = None
         try:
             if prepared.failure is not None:
@@ -151,7 +186,8 @@ class QueryEngine:
             )
             cached = self.results.get(key) if self.results is not None else None
             if cached is not None:
-                chunks, detail = cached, {"cached": True}
+                result = QueryResult.from_cache(prepared.compiled.columns, cached)
+                detail = {"cached": True}
                 raise _Cached()
             if not prepared.ticket.wait(self.limits.timeout_seconds):
                 raise QueryTimedOut()
@@ -167,18 +203,16 @@ class QueryEngine:
                     compile_lock=lock,
                 )
             running_ms = int((time.perf_counter() - started) * 1000)
-            chunks = list(
-                completed_chunks(
-                    table,
-                    prepared.compiled.columns,
-                    row_cap=prepared.compiled.row_cap,
-                    cap_binds=prepared.compiled.cap_binds,
-                    running_ms=running_ms,
-                )
+            result = result_from_arrow(
+                table,
+                prepared.compiled.columns,
+                row_cap=prepared.compiled.row_cap,
+                cap_binds=prepared.compiled.cap_binds,
+                running_ms=running_ms,
             )
-            rows = min(table.num_rows, prepared.compiled.row_cap)
+            rows = result.row_count
             if self.results is not None:
-                self.results.put(key, chunks)
+                self.results.put(key, result.to_cache())
         except _Cached:
             pass
         except QueryTimedOut:
@@ -196,21 +230,22 @@ class QueryEngine:
             if prepared.ticket is not None:
                 prepared.ticket.release()
         duration = int((time.perf_counter() - started) * 1000)
-        norm = prepared.norm
+        target = prepared.audit_target
         record(
             self.app_db,
             user_id=prepared.principal.user_id,
-            action="query.execute",
+            action=target.action,
             status=status,
-            entity_type=norm.kind,
-            entity_id=norm.entity,
+            entity_type=target.entity_type,
+            entity_id=target.entity_id,
             duration_ms=duration,
             row_count=rows,
-            detail={"error": error} if error else detail,
+            detail={**({"error": error} if error else (detail or {})), **(target.detail or {})}
+            or None,
         )
-        if error is not None:
-            return [failed_body(error)]
-        return chunks
+        if error is not None or result is None:
+            return QueryFailure(status, error or "The query did not complete.")
+        return result
 
 
 class _Unavailable(Exception):

@@ -19,14 +19,19 @@ from typing import Any
 import ibis
 import ibis.expr.types as ir
 
-from sextant.model.operations import BUCKET_RANGES, EXTRACTION_RANGES, OPERATIONS
+from sextant.model.operations import (
+    BUCKET_RANGES,
+    EXTRACTION_RANGES,
+    OPERATIONS,
+    TEMPORAL_TYPES,
+    kind_of,
+)
 from sextant.query.temporal import TRUNCATIONS, extract, parse_temporal, truncate
 from sextant.warehouse.engines import DEFAULT_PROFILE, EngineProfile
 
 __all__ = ["TEMPORAL", "coerce_values", "compile_filter", "kind_of"]
 
-TEMPORAL = frozenset({"type/Date", "type/DateTime", "type/Time"})
-_NUMERIC = frozenset({"type/Integer", "type/BigInteger", "type/Float", "type/Decimal"})
+TEMPORAL = TEMPORAL_TYPES
 _COMPARE = {
     "greater-than": operator.gt,
     "greater-than-or-equal": operator.ge,
@@ -50,19 +55,6 @@ def _string_test(operation: str, engine: EngineProfile) -> Any:
     if engine.unescaped_like:
         return _AFFIX_TESTS.get(operation, _STRING_TESTS[operation])
     return _STRING_TESTS[operation]
-
-
-def kind_of(base_type: str) -> str:
-    """The operation family a column belongs to: number, string, boolean, temporal, other."""
-    if base_type in _NUMERIC:
-        return "number"
-    if base_type in TEMPORAL:
-        return "temporal"
-    if base_type == "type/Boolean":
-        return "boolean"
-    if base_type in {"type/Text", "type/UUID"}:
-        return "string"
-    return "other"
 
 
 def _number(value: object) -> int | float:

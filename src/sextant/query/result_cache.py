@@ -12,9 +12,9 @@ import json
 import threading
 import time
 from collections import OrderedDict
-from typing import Protocol
+from typing import Any, Protocol
 
-__all__ = ["MemoryResultCache", "RedisResultCache", "ResultCache", "result_key"]
+__all__ = ["Entry", "MemoryResultCache", "RedisResultCache", "ResultCache", "result_key"]
 
 _MAX_ENTRY_BYTES = 4 * 1024 * 1024
 
@@ -24,10 +24,14 @@ def result_key(database: str, sql: str, columns: str) -> str:
     return f"sextant:result:{digest}"
 
 
-class ResultCache(Protocol):
-    def get(self, key: str) -> list[str] | None: ...
+Entry = dict[str, Any]
+"""A finished result's rows and figures (JSON-ready), see ``QueryResult.to_cache``."""
 
-    def put(self, key: str, chunks: list[str]) -> None: ...
+
+class ResultCache(Protocol):
+    def get(self, key: str) -> Entry | None: ...
+
+    def put(self, key: str, entry: Entry) -> None: ...
 
     def close(self) -> None: ...
 
@@ -36,11 +40,11 @@ class MemoryResultCache:
     def __init__(self, seconds: float, max_bytes: int = 64 * 1024 * 1024) -> None:
         self.seconds = seconds
         self.max_bytes = max_bytes
-        self._items: OrderedDict[str, tuple[float, int, list[str]]] = OrderedDict()
+        self._items: OrderedDict[str, tuple[float, int, Entry]] = OrderedDict()
         self._bytes = 0
         self._lock = threading.Lock()
 
-    def get(self, key: str) -> list[str] | None:
+    def get(self, key: str) -> Entry | None:
         with self._lock:
             found = self._items.get(key)
             if found is None:
@@ -51,14 +55,14 @@ class MemoryResultCache:
             self._items.move_to_end(key)
             return found[2]
 
-    def put(self, key: str, chunks: list[str]) -> None:
-        size = sum(len(c) for c in chunks)
+    def put(self, key: str, entry: Entry) -> None:
+        size = len(json.dumps(entry["rows"], separators=(",", ":")))
         if size > _MAX_ENTRY_BYTES:
             return
         with self._lock:
             if key in self._items:
                 self._drop(key)
-            self._items[key] = (time.monotonic() + self.seconds, size, chunks)
+            self._items[key] = (time.monotonic() + self.seconds, size, entry)
             self._bytes += size
             while self._bytes > self.max_bytes and self._items:
                 self._drop(next(iter(self._items)))
@@ -80,15 +84,15 @@ class RedisResultCache:
         self.client = redis.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2)
         self.seconds = seconds
 
-    def get(self, key: str) -> list[str] | None:
+    def get(self, key: str) -> Entry | None:
         try:
             raw = self.client.get(key)
         except Exception:  # a cache that is down is a cache miss
             return None
-        return list(json.loads(raw)) if isinstance(raw, bytes | str) else None
+        return dict(json.loads(raw)) if isinstance(raw, bytes | str) else None
 
-    def put(self, key: str, chunks: list[str]) -> None:
-        body = json.dumps(chunks)
+    def put(self, key: str, entry: Entry) -> None:
+        body = json.dumps(entry, separators=(",", ":"))
         if len(body) > _MAX_ENTRY_BYTES:
             return
         try:

@@ -1,4 +1,10 @@
-"""Turning result rows into the execute response of spec §6, streamed in pieces."""
+"""Query outcomes as Python values, and their JSON form (spec §6), streamed in pieces.
+
+The executor returns a :class:`QueryResult` (columns and JSON-ready rows) or a
+:class:`QueryFailure`; each transport serializes it. :func:`body_chunks` writes the execute
+body of the HTTP API, with room for the extra keys a route adds (a card run's
+``database_id`` and ``context``).
+"""
 
 from __future__ import annotations
 
@@ -6,16 +12,68 @@ import datetime as _dt
 import decimal
 import json
 import math
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import pyarrow as pa
 
 from sextant.query.compile import OutputColumn
 
-__all__ = ["completed_chunks", "failed_body", "json_value"]
+__all__ = [
+    "QueryFailure",
+    "QueryResult",
+    "body_chunks",
+    "column_objects",
+    "failed_body",
+    "json_value",
+    "result_from_arrow",
+]
 
 _SAFE_INTEGER = 2**53
+
+
+@dataclass(frozen=True)
+class QueryResult:
+    """A completed query: its columns and rows (JSON-ready values), capped."""
+
+    columns: tuple[OutputColumn, ...]
+    rows: list[list[Any]]
+    running_ms: int
+    truncated: bool = False
+    row_limit: int | None = None  # the cap that cut rows, when ``truncated``
+    cached: bool = False
+
+    @property
+    def row_count(self) -> int:
+        return len(self.rows)
+
+    def to_cache(self) -> dict[str, Any]:
+        return {
+            "rows": self.rows,
+            "running_ms": self.running_ms,
+            "truncated": self.truncated,
+            "row_limit": self.row_limit,
+        }
+
+    @classmethod
+    def from_cache(cls, columns: tuple[OutputColumn, ...], data: Mapping[str, Any]) -> QueryResult:
+        return cls(
+            columns,
+            [list(row) for row in data["rows"]],
+            int(data["running_ms"]),
+            bool(data["truncated"]),
+            data.get("row_limit"),
+            cached=True,
+        )
+
+
+@dataclass(frozen=True)
+class QueryFailure:
+    """A query that did not complete after validation: still a 202 on the wire."""
+
+    status: str  # failed | timeout | cancelled (as the audit log records it)
+    message: str
 
 
 def json_value(value: Any) -> Any:
@@ -76,36 +134,55 @@ def _column_values(column: pa.ChunkedArray, base_type: str) -> list[Any]:
     return [convert(v) for v in values]
 
 
-def _dumps(value: Any) -> str:
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
-
-
-def completed_chunks(
+def result_from_arrow(
     table: pa.Table,
     columns: Sequence[OutputColumn],
     *,
     row_cap: int,
     cap_binds: bool,
     running_ms: int,
-    batch: int = 500,
-) -> Iterator[str]:
-    """The success body, in pieces: header, rows by batches, trailer."""
+) -> QueryResult:
+    """The leading ``columns`` of ``table``, cut to ``row_cap`` rows."""
     truncated = cap_binds and table.num_rows > row_cap
     shown = table.slice(0, row_cap) if table.num_rows > row_cap else table
-    cols = [
-        {"name": c.name, "base_type": c.base_type, "display_name": c.display_name} for c in columns
-    ]
-    yield '{"status":"completed","data":{"cols":' + _dumps(cols) + ',"rows":['
     values = [_column_values(shown.column(i), c.base_type) for i, c in enumerate(columns)]
-    for start in range(0, shown.num_rows, batch):
-        end = min(start + batch, shown.num_rows)
-        rows = list(zip(*(v[start:end] for v in values), strict=True))
-        yield ("," if start else "") + _dumps(rows)[1:-1]
-    trailer: dict[str, Any] = {"row_count": shown.num_rows, "running_time": running_ms}
-    if truncated:
-        trailer |= {"truncated": True, "row_limit": row_cap}
+    rows = [list(row) for row in zip(*values, strict=True)] if values else []
+    return QueryResult(tuple(columns), rows, running_ms, truncated, row_cap if truncated else None)
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+
+
+def column_objects(columns: Sequence[OutputColumn]) -> list[dict[str, Any]]:
+    """``cols`` of the execute answer."""
+    return [
+        {
+            "name": c.name,
+            "display_name": c.display_name,
+            "base_type": c.base_type,
+            "effective_type": c.base_type,
+            "semantic_type": c.semantic_type,
+        }
+        for c in columns
+    ]
+
+
+def body_chunks(
+    result: QueryResult, extra: Mapping[str, Any] | None = None, *, batch: int = 500
+) -> Iterator[str]:
+    """The success body, in pieces: header, rows by batches, trailer (with ``extra``)."""
+    yield '{"status":"completed","data":{"cols":' + _dumps(column_objects(result.columns))
+    yield ',"rows":['
+    rows = result.rows
+    for start in range(0, len(rows), batch):
+        yield ("," if start else "") + _dumps(rows[start : start + batch])[1:-1]
+    trailer: dict[str, Any] = {"row_count": result.row_count, "running_time": result.running_ms}
+    if result.truncated:
+        trailer |= {"truncated": True, "row_limit": result.row_limit}
+    trailer |= dict(extra or {})
     yield "]}," + _dumps(trailer)[1:]
 
 
-def failed_body(message: str) -> str:
-    return _dumps({"status": "failed", "error": message})
+def failed_body(message: str, extra: Mapping[str, Any] | None = None) -> str:
+    return _dumps({"status": "failed", "error": message, **(extra or {})})

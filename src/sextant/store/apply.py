@@ -20,6 +20,7 @@ from sextant.model.catalog import Catalog, TableInfo
 from sextant.model.types import ADMINISTRATORS, ALL_USERS, DatabaseSpec, Model, TableSpec
 from sextant.model.validate import engine_of
 from sextant.store import schema as s
+from sextant.store.questions import EntityIds, question_definition
 
 __all__ = ["ApplyResult", "apply_model", "display_name", "model_document"]
 
@@ -58,18 +59,29 @@ class _Upserter:
     seen: set[int] = field(default_factory=set)
 
     def __post_init__(self) -> None:
-        query = select(self.table.c.id, *(self.table.c[k] for k in self.keys))
+        query = select(self.table)
         for key, value in self.scope.items():
             query = query.where(self.table.c[key] == value)
-        self.existing = {tuple(r[1:]): r[0] for r in self.conn.execute(query)}
+        self.rows = {int(r.id): dict(r._mapping) for r in self.conn.execute(query)}
+        self.existing = {tuple(r[k] for k in self.keys): i for i, r in self.rows.items()}
+        # tables that say when a row was made and last changed
+        self.stamped = "updated_at" in self.table.c
 
     def put(self, values: Mapping[str, Any]) -> int:
         key = tuple(values[k] for k in self.keys)
         row = {**self.scope, **values, "active": True}
+        now = _dt.datetime.now(_dt.UTC)
         if key in self.existing:
             row_id = int(self.existing[key])
+            old = self.rows[row_id]
+            if self.stamped and any(old.get(k) != v for k, v in row.items()):
+                row["updated_at"] = now
+                if old.get("created_at") is None:
+                    row["created_at"] = now
             self.conn.execute(update(self.table).where(self.table.c.id == row_id).values(row))
         else:
+            if self.stamped:
+                row |= {"created_at": now, "updated_at": now}
             result = self.conn.execute(insert(self.table).values(row))
             row_id = int(result.inserted_primary_key[0])  # type: ignore[index]
             self.existing[key] = row_id
@@ -88,10 +100,11 @@ def apply_model(engine: Engine, model: Model, catalog: Catalog, source: str) -> 
     """Write ``model`` (already validated against ``catalog``) in one transaction."""
     result = ApplyResult()
     with engine.begin() as conn:
-        tables = _apply_databases(conn, model, catalog, result)
+        tables, foreign_keys = _apply_databases(conn, model, catalog, result)
         collections = _apply_named(conn, s.collections, model.collections, result)
         groups = _apply_groups(conn, model, result)
-        _apply_entities(conn, model, tables, collections, result)
+        ids = _apply_entities(conn, model, tables, foreign_keys, collections, result)
+        _apply_questions(conn, model, ids, collections, result)
         _apply_users(conn, model, groups, result)
         _apply_permissions(conn, model, tables, groups, collections, result)
         document = model_document(model)
@@ -114,12 +127,16 @@ def apply_model(engine: Engine, model: Model, catalog: Catalog, source: str) -> 
 _TableIds = dict[tuple[str, str], tuple[int, dict[str, int]]]
 """(database, table) -> (table id, column name -> field id)."""
 
+_ForeignKeys = dict[tuple[str, str], dict[str, str]]
+"""(database, table) -> foreign-key column -> the table it points to."""
+
 
 def _apply_databases(
     conn: Connection, model: Model, catalog: Catalog, result: ApplyResult
-) -> _TableIds:
+) -> tuple[_TableIds, _ForeignKeys]:
     databases = _Upserter(conn, s.databases, ("name",))
     out: _TableIds = {}
+    foreign_keys: _ForeignKeys = {}
     for db in model.databases:
         db_id = databases.put(
             {
@@ -129,16 +146,20 @@ def _apply_databases(
                 "description": db.description,
             }
         )
-        out |= _apply_tables(conn, db, db_id, catalog.get(db.name, ()))
+        out |= _apply_tables(conn, db, db_id, catalog.get(db.name, ()), foreign_keys)
     databases.retire_rest()
     result.counts["databases"] = len(model.databases)
     result.counts["tables"] = len(out)
     result.counts["fields"] = sum(len(f) for _, f in out.values())
-    return out
+    return out, foreign_keys
 
 
 def _apply_tables(
-    conn: Connection, db: DatabaseSpec, db_id: int, infos: tuple[TableInfo, ...]
+    conn: Connection,
+    db: DatabaseSpec,
+    db_id: int,
+    infos: tuple[TableInfo, ...],
+    foreign_keys: _ForeignKeys,
 ) -> _TableIds:
     specs = {t.name: t for t in db.tables}
     tables = _Upserter(conn, s.tables, ("name",), {"database_id": db_id})
@@ -171,6 +192,8 @@ def _apply_tables(
             target_id = None
             if target is not None and (db.name, target[0]) in out:
                 target_id = out[(db.name, target[0])][1].get(target[1])
+            if target is not None and target_id is not None:
+                foreign_keys.setdefault((db.name, info.name), {})[column.name] = target[0]
             conn.execute(
                 update(s.fields)
                 .where(s.fields.c.id == field_ids[column.name])
@@ -245,35 +268,43 @@ def _apply_entities(
     conn: Connection,
     model: Model,
     tables: _TableIds,
+    foreign_keys: _ForeignKeys,
     collections: dict[str, int],
     result: ApplyResult,
-) -> None:
-    metrics = _Upserter(conn, s.metrics, ("name",))
+) -> EntityIds:
+    metrics = _Upserter(conn, s.cards, ("name",), {"card_type": "metric"})
+    metric_ids: dict[str, tuple[int, tuple[str, str]]] = {}
     for metric in model.metrics:
         table_id, field_ids = _resolve(model, tables, metric.database, metric.table)
-        metrics.put(
-            {
-                "name": metric.name,
-                "description": metric.description,
-                "collection_id": collections[metric.collection],
-                "table_id": table_id,
-                "definition": metric.model_dump(
-                    mode="json", include={"aggregation", "filters"}, exclude_none=True
-                ),
-                "default_time_field_id": field_ids.get(metric.default_time_dimension or ""),
-                "verified": metric.verified,
-            }
+        source = next(key for key, ids in tables.items() if ids[0] == table_id)
+        metric_ids[metric.name] = (
+            metrics.put(
+                {
+                    "name": metric.name,
+                    "description": metric.description,
+                    "collection_id": collections[metric.collection],
+                    "table_id": table_id,
+                    "definition": metric.model_dump(
+                        mode="json", include={"aggregation", "filters"}, exclude_none=True
+                    ),
+                    "default_time_field_id": field_ids.get(metric.default_time_dimension or ""),
+                    "verified": metric.verified,
+                }
+            ),
+            source,
         )
     metrics.retire_rest()
     result.counts["metrics"] = len(model.metrics)
+    named: dict[str, dict[tuple[int, str], int]] = {}
     for table, items, part in (
         (s.measures, model.measures, "aggregation"),
         (s.segments, model.segments, "filters"),
     ):
         upserter = _Upserter(conn, table, ("table_id", "name"))
+        named[table.name] = {}
         for item in items:
             table_id, _ = _resolve(model, tables, item.database, item.table)
-            upserter.put(
+            named[table.name][(table_id, item.name)] = upserter.put(
                 {
                     "table_id": table_id,
                     "name": item.name,
@@ -284,6 +315,33 @@ def _apply_entities(
             )
         upserter.retire_rest()
         result.counts[table.name] = len(items)
+    return EntityIds(tables, foreign_keys, metric_ids, named["segments"], named["measures"])
+
+
+def _apply_questions(
+    conn: Connection,
+    model: Model,
+    ids: EntityIds,
+    collections: dict[str, int],
+    result: ApplyResult,
+) -> None:
+    """Saved questions: cards of type question, in the metrics' id space."""
+    questions = _Upserter(conn, s.cards, ("name",), {"card_type": "question"})
+    for question in model.questions:
+        table_id, definition = question_definition(question, ids)
+        questions.put(
+            {
+                "name": question.name,
+                "description": question.description,
+                "collection_id": collections[question.collection],
+                "table_id": table_id,
+                "definition": definition,
+                "default_time_field_id": None,
+                "verified": False,
+            }
+        )
+    questions.retire_rest()
+    result.counts["questions"] = len(model.questions)
 
 
 # -- groups, users, permissions ------------------------------------------------------------

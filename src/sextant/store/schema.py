@@ -27,6 +27,7 @@ from sqlalchemy import (
 __all__ = [
     "api_keys",
     "audit_log",
+    "cards",
     "collection_permissions",
     "collections",
     "data_permissions",
@@ -37,7 +38,6 @@ __all__ = [
     "measures",
     "memberships",
     "metadata",
-    "metrics",
     "model_state",
     "sandboxes",
     "search_vectors",
@@ -118,18 +118,23 @@ collections = Table(
     _active(),
 )
 
-metrics = Table(
-    "metrics",
+cards = Table(
+    "cards",
     metadata,
+    # metrics and saved questions are cards and share one id space, as in Metabase
     Column("id", Integer, primary_key=True),
-    Column("name", String(_NAME), nullable=False, unique=True),
+    Column("card_type", String(16), nullable=False, default="metric"),  # metric | question
+    Column("name", String(_NAME), nullable=False),
     Column("description", Text),
     Column("collection_id", ForeignKey("collections.id")),
-    Column("table_id", ForeignKey("tables.id")),
+    Column("table_id", ForeignKey("tables.id")),  # the table the card reads
     Column("definition", JSON, nullable=False),
     Column("default_time_field_id", ForeignKey("fields.id")),
     Column("verified", Boolean, nullable=False, default=False),
+    Column("created_at", DateTime(timezone=True)),
+    Column("updated_at", DateTime(timezone=True)),  # when the definition last changed
     _active(),
+    UniqueConstraint("card_type", "name", name="uq_cards_card_type_name"),
 )
 
 measures = Table(

@@ -6,6 +6,8 @@ app database for metadata. Everything inactive is left out.
 
 from __future__ import annotations
 
+import datetime as _dt
+import hashlib
 from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
@@ -20,12 +22,15 @@ __all__ = [
     "FieldRow",
     "MeasureRow",
     "MetricRow",
+    "ParameterRow",
+    "QuestionRow",
     "SandboxRow",
     "SegmentRow",
     "Snapshot",
     "TableRow",
     "current_version",
     "load_snapshot",
+    "parameter_id",
 ]
 
 
@@ -35,6 +40,7 @@ class DatabaseRow:
     name: str
     engine: str
     schema: str | None
+    description: str | None = None
 
 
 @dataclass(frozen=True)
@@ -91,6 +97,40 @@ class MetricRow:
     definition: dict[str, Any]
     default_time_field_id: int | None
     verified: bool
+    created_at: _dt.datetime | None = None
+    updated_at: _dt.datetime | None = None
+
+
+@dataclass(frozen=True)
+class ParameterRow:
+    """A parameter of a saved question; ``id`` is stable (card id and slug)."""
+
+    id: str
+    slug: str
+    name: str
+    type: str
+    target: str  # the column as the model writes it
+    field_id: int
+    via_id: int | None
+    required: bool
+    default: Any
+    values: tuple[Any, ...] | None
+    values_from: str | None
+
+
+@dataclass(frozen=True)
+class QuestionRow:
+    """A saved question: a card of type question."""
+
+    id: int
+    name: str
+    description: str | None
+    collection_id: int | None
+    table_id: int  # the table the question reads (a metric's table for a metric question)
+    query: dict[str, Any]  # the normalized query (sextant.query.normal)
+    parameters: tuple[ParameterRow, ...]
+    created_at: _dt.datetime | None = None
+    updated_at: _dt.datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -128,6 +168,7 @@ class Snapshot:
     collection_grants: dict[int, dict[str, str]]  # collection id -> group -> access
     sandboxes: dict[int, tuple[SandboxRow, ...]]  # table id -> sandboxes
     metrics_by_table: dict[int, tuple[MetricRow, ...]] = field(default_factory=dict)
+    questions: dict[int, QuestionRow] = field(default_factory=dict)
 
 
 def current_version(engine: Engine) -> int:
@@ -140,7 +181,7 @@ def load_snapshot(engine: Engine) -> Snapshot:
     with engine.connect() as conn:
         version = conn.execute(select(func.max(s.model_state.c.id))).scalar() or 0
         databases = {
-            r.id: DatabaseRow(r.id, r.name, r.engine, r.schema_name)
+            r.id: DatabaseRow(r.id, r.name, r.engine, r.schema_name, r.description)
             for r in conn.execute(select(s.databases).where(s.databases.c.active))
         }
         fields_by_table: dict[int, list[FieldRow]] = defaultdict(list)
@@ -181,8 +222,15 @@ def load_snapshot(engine: Engine) -> Snapshot:
             r.id: CollectionRow(r.id, r.name, r.description)
             for r in conn.execute(select(s.collections).where(s.collections.c.active))
         }
-        metrics = {
-            r.id: MetricRow(
+        metrics: dict[int, MetricRow] = {}
+        questions: dict[int, QuestionRow] = {}
+        for r in conn.execute(select(s.cards).where(s.cards.c.active)):
+            if r.table_id not in tables:
+                continue
+            if r.card_type == "question":
+                questions[r.id] = _question(r)
+                continue
+            metrics[r.id] = MetricRow(
                 r.id,
                 r.name,
                 r.description,
@@ -191,10 +239,9 @@ def load_snapshot(engine: Engine) -> Snapshot:
                 dict(r.definition),
                 r.default_time_field_id,
                 bool(r.verified),
+                _aware(r.created_at),
+                _aware(r.updated_at),
             )
-            for r in conn.execute(select(s.metrics).where(s.metrics.c.active))
-            if r.table_id in tables
-        }
         measures = {
             r.id: MeasureRow(
                 r.id, r.table_id, r.name, r.display_name, r.description, dict(r.definition)
@@ -251,4 +298,48 @@ def load_snapshot(engine: Engine) -> Snapshot:
         collection_grants=dict(collection_grants),
         sandboxes={k: tuple(v) for k, v in sandboxes.items()},
         metrics_by_table={k: tuple(v) for k, v in by_table.items()},
+        questions=questions,
+    )
+
+
+def _aware(value: _dt.datetime | None) -> _dt.datetime | None:
+    """SQLite hands back naive datetimes; they were written in UTC."""
+    if value is None or value.tzinfo is not None:
+        return value
+    return value.replace(tzinfo=_dt.UTC)
+
+
+def parameter_id(card_id: int, slug: str) -> str:
+    """A parameter's id: stable for as long as the card keeps its id and the slug its name."""
+    return hashlib.sha256(f"{card_id}:{slug}".encode()).hexdigest()[:8]
+
+
+def _question(r: Any) -> QuestionRow:
+    definition = dict(r.definition)
+    parameters = tuple(
+        ParameterRow(
+            id=parameter_id(r.id, p["slug"]),
+            slug=p["slug"],
+            name=p["name"],
+            type=p["type"],
+            target=p["target"],
+            field_id=int(p["ref"]["field"]),
+            via_id=None if p["ref"].get("via") is None else int(p["ref"]["via"]),
+            required=bool(p.get("required")),
+            default=p.get("default"),
+            values=tuple(p["values"]) if p.get("values") is not None else None,
+            values_from=p.get("values_from"),
+        )
+        for p in definition.get("parameters", ())
+    )
+    return QuestionRow(
+        r.id,
+        r.name,
+        r.description,
+        r.collection_id,
+        r.table_id,
+        dict(definition["query"]),
+        parameters,
+        _aware(r.created_at),
+        _aware(r.updated_at),
     )

@@ -13,7 +13,9 @@ from sextant.store import schema as s
 
 __all__ = [
     "Identity",
+    "Profile",
     "load_identity",
+    "load_profile",
     "provision_user",
     "sync_provisioned_groups",
     "user_exists",
@@ -131,3 +133,27 @@ def sync_provisioned_groups(engine: Engine, user_id: int, groups: Sequence[str])
     with engine.begin() as conn:
         _set_groups(conn, user_id, groups)
         conn.execute(update(s.users).where(s.users.c.id == user_id).values(active=True))
+
+
+@dataclass(frozen=True)
+class Profile:
+    """What ``GET /api/user/current`` shows of a user."""
+
+    first_name: str | None
+    last_name: str | None
+    group_ids: tuple[int, ...]
+    source: str
+
+
+def load_profile(engine: Engine, user_id: int) -> Profile | None:
+    with engine.connect() as conn:
+        user = conn.execute(select(s.users).where(s.users.c.id == user_id)).first()
+        if user is None:
+            return None
+        group_ids = conn.execute(
+            select(s.groups.c.id)
+            .join(s.memberships, s.memberships.c.group_id == s.groups.c.id)
+            .where(s.memberships.c.user_id == user_id, s.groups.c.active)
+            .order_by(s.groups.c.id)
+        ).scalars()
+        return Profile(user.first_name, user.last_name, tuple(group_ids), user.source)

@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import threading
-from collections.abc import AsyncIterator
 from typing import Annotated
 
-import anyio
 from fastapi import APIRouter, Depends
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import StreamingResponse
@@ -14,9 +11,9 @@ from pydantic import BaseModel, ConfigDict, Field, StrictStr
 
 from sextant.auth.principal import Principal
 from sextant.http.deps import get_service, principal
+from sextant.http.streaming import outcome_response
 from sextant.query.spec import QueryRequest
 from sextant.service import Sextant
-from sextant.warehouse.runner import Execution
 
 __all__ = ["router"]
 
@@ -61,19 +58,4 @@ async def execute(
     service: Service,
 ) -> StreamingResponse:
     prepared = await run_in_threadpool(service.prepare_execution, caller, body.query)
-    execution = Execution()
-
-    async def stream() -> AsyncIterator[str]:
-        try:
-            chunks = await anyio.to_thread.run_sync(
-                service.run_execution, prepared, execution, abandon_on_cancel=True
-            )
-        except anyio.get_cancelled_exc_class():
-            # the client went away: stop the warehouse's work, off the event loop (stopping
-            # can mean opening a connection, as MySQL's KILL QUERY does)
-            threading.Thread(target=execution.cancel, name="sextant-cancel", daemon=True).start()
-            raise
-        for chunk in chunks:
-            yield chunk
-
-    return StreamingResponse(stream(), status_code=202, media_type="application/json")
+    return outcome_response(service, prepared)
