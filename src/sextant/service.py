@@ -348,9 +348,6 @@ class Sextant:
     def list_api_keys(self) -> list[ApiKeyInfo]:
         return list_api_keys(self.engine)
 
-    def api_key_names(self) -> set[str]:
-        return {info.name for info in list_api_keys(self.engine)}
-
     def resolves_api_key(self, key: str) -> bool:
         """Whether ``key`` is a live API key of an active service user."""
         user_id = resolve_api_key(self.engine, key)

@@ -41,6 +41,19 @@ LAB_PARAMETERS = """
       - {slug: source, type: category, target: PEOPLE.SOURCE, values: [Google, Organic]}
 """
 LAB_QUESTIONS = f"""
+  - name: Gross Sales Shared
+    description: A Finance metric, in a collection everyone reads.
+    collection: Curated
+    query: {{metric: Gross Sales}}
+  - name: Monthly Revenue
+    description: Total Revenue per month, through the metric, for some states.
+    collection: Curated
+    query:
+      metric: Total Revenue
+      group_by: [{{column: CREATED_AT, field_granularity: month}}]
+      filters: [{{column: QUANTITY, operation: greater-than, value: 1}}]
+    parameters:
+      - {{slug: state, type: category, target: PEOPLE.STATE}}
   - name: Parameter Lab
     description: Orders counted, with one optional parameter of every type.
     collection: Curated
@@ -80,8 +93,9 @@ def cards_demo(demo_template: DemoFiles, tmp_path_factory: pytest.TempPathFactor
 @pytest.fixture(scope="session")
 def cards_service(cards_demo: DemoFiles) -> Iterator[Sextant]:
     """A synced demo with the lab questions, for read-only tests (change nothing)."""
-    service = Sextant(make_settings(cards_demo.data_dir, config=cards_demo.model,
-                                    auth_max_failures=0))  # fmt: skip
+    service = Sextant(
+        make_settings(cards_demo.data_dir, config=cards_demo.model, auth_max_failures=0)
+    )
     service.sync()
     yield service
     service.close()

@@ -21,7 +21,7 @@ CURATED_QUESTIONS = {
     "Top Products",
 }
 CURATED_METRICS = {"Total Revenue", "Order Count", "Average Order Value"}
-LABS = {"Parameter Lab", "Parameter Lab Rows"}
+LABS = {"Parameter Lab", "Parameter Lab Rows", "Monthly Revenue", "Gross Sales Shared"}
 
 
 def names(items: list[dict[str, Any]]) -> list[str]:
@@ -329,3 +329,49 @@ def test_writes_are_405_for_everyone(
             "message": "Sextant's classic API is read-only.",
         }
         assert response.headers["allow"] == allow
+
+
+def test_a_question_over_a_metric(classic: Classic, hand: Any) -> None:
+    card = classic.request("GET", f"/card/{classic.card_id('Monthly Revenue')}", ANALYST).json()
+    assert [c["name"] for c in card["result_metadata"]] == ["CREATED_AT", "Total Revenue"]
+    rows = classic.rows(ANALYST, "Monthly Revenue", state=["CA", "NY"])
+    expected = hand(
+        f'SELECT date_trunc(\'month\', o."CREATED_AT"), sum(o."TOTAL") {FROM_ORDERS} '
+        "WHERE o.\"QUANTITY\" > 1 AND p.\"STATE\" IN ('CA', 'NY') GROUP BY 1 ORDER BY 1"
+    )
+    assert [r[0] for r in rows] == [e[0].isoformat() for e in expected]
+    assert [r[1] for r in rows] == pytest.approx([e[1] for e in expected])
+    assert [r[1] for r in classic.rows(CA, "Monthly Revenue")] == pytest.approx(
+        [
+            e[1]
+            for e in hand(
+                f'SELECT date_trunc(\'month\', o."CREATED_AT"), sum(o."TOTAL") {FROM_ORDERS} '
+                'WHERE o."QUANTITY" > 1 AND p."STATE" = \'CA\' GROUP BY 1 ORDER BY 1'
+            )
+        ]
+    )
+
+
+def test_a_question_never_lends_its_metrics_collection(classic: Classic) -> None:
+    """Curated is readable by all; the metric it wraps lives in Finance."""
+    card = classic.card_id("Gross Sales Shared")
+    assert classic.request("GET", f"/card/{card}", ANALYST).status_code == 200
+    assert classic.run(ANALYST, "Gross Sales Shared").status_code == 403
+    assert classic.run(FINANCE, "Gross Sales Shared").status_code == 202
+
+
+def test_the_demo_key_is_made_once_and_replaced_when_lost(demo_service: Any, tmp_path: Any) -> None:
+    from sextant.demo.setup import agent_api_key
+
+    data_dir = demo_service.settings.data_dir
+    first = agent_api_key(demo_service, data_dir)
+    assert agent_api_key(demo_service, data_dir) == first
+    assert demo_service.resolves_api_key(first)
+    (data_dir / "agent-api-key").unlink()
+    second = agent_api_key(demo_service, data_dir)
+    assert second != first and demo_service.resolves_api_key(second)
+    assert not demo_service.resolves_api_key(first)  # the lost key stops working
+    assert [(k.name, k.group, k.revoked) for k in demo_service.list_api_keys()] == [
+        ("demo-agents-1", "Agents", True),
+        ("demo-agents-2", "Agents", False),
+    ]

@@ -155,7 +155,7 @@ def test_seed_client_lists_and_runs_curated_cards(
                 "target": ["dimension", ["template-tag", "state"]],
                 "value": ["CA", "TX"],
             }
-        ],  # fmt: skip
+        ],
     )
     expected = _hand(
         demo_service,

@@ -101,11 +101,18 @@ def test_demo_serves_ping_within_60_seconds(tmp_path: Path) -> None:
         token = make_jwt(secret, "analyst@example.com")
         pong = httpx.get(url, headers={"Authorization": f"Bearer {token}"}, timeout=5)
         assert pong.json() == {"message": "pong"}
+        key_file = tmp_path / "d" / "agent-api-key"
+        assert key_file.stat().st_mode & 0o777 == 0o600
+        key = key_file.read_text().strip()
+        curated = f"http://127.0.0.1:{port}/api/collection/1/items?models=card"
+        items = httpx.get(curated, headers={"X-API-Key": key}, timeout=5).json()
+        assert len(items["data"]) == 6 and {i["model"] for i in items["data"]} == {"card"}
     finally:
         process.send_signal(signal.SIGINT)
         output, _ = process.communicate(timeout=30)
     assert "JWT shared secret:" in output and "curl -H 'Authorization: Bearer" in output
     assert secret in output
+    assert f"curl -H 'X-API-Key: {key}' '{curated}'" in output
     banner_token = output.split("Authorization: Bearer ", 1)[1].split("'", 1)[0]
     assert jwt.decode(banner_token, secret.encode(), algorithms=["HS256"])["email"] == (
         "analyst@example.com"

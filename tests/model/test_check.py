@@ -19,15 +19,20 @@ def _broken(model: Path) -> str:
     """The demo model with five different mistakes, each on a line we can find."""
     text = model.read_text()
     replacements = [
-        ("aggregation: {function: sum, column: TOTAL}\n    default_time_dimension: CREATED_AT\n"
-         "    verified: true", "aggregation: {function: sum, column: TOTL}\n"
-         "    default_time_dimension: CREATED_AT\n    verified: true"),
+        (
+            "aggregation: {function: sum, column: TOTAL}\n    default_time_dimension: CREATED_AT\n"
+            "    verified: true",
+            "aggregation: {function: sum, column: TOTL}\n"
+            "    default_time_dimension: CREATED_AT\n    verified: true",
+        ),
         ("collection: Finance\n", "collection: Finanse\n"),
         ("groups: [Analysts]}", "groups: [Analyst]}"),
-        ("operation: equals, value: \"{{user.state}}\"}\n  - group: Regional",
-         "operation: equal, value: \"{{user.state}}\"}\n  - group: Regional"),
+        (
+            'operation: equals, value: "{{user.state}}"}\n  - group: Regional',
+            'operation: equal, value: "{{user.state}}"}\n  - group: Regional',
+        ),
         ("  - name: Widgets\n    table: PRODUCTS", "  - name: Widgets\n    table: PRODUCT"),
-    ]  # fmt: skip
+    ]
     for old, new in replacements:
         assert old in text, old
         text = text.replace(old, new, 1)

@@ -187,8 +187,15 @@ def test_permissions_users_and_sandboxes_are_written(demo: DemoFiles, services: 
     assert ("Analysts", "REVIEWS", "query") in grants
     assert not [g for g in grants if g[0] == "Outsiders"]
     assert attrs == [("state", "CA")]
-    assert {"filter": {"column": "STATE", "operation": "equals", "value": "{{user.state}}",
-                       "via": "USER_ID"}, "hidden_columns": []} in sandboxes  # fmt: skip
+    assert {
+        "filter": {
+            "column": "STATE",
+            "operation": "equals",
+            "value": "{{user.state}}",
+            "via": "USER_ID",
+        },
+        "hidden_columns": [],
+    } in sandboxes
     assert fk.semantic_type == "type/FK" and fk.fk_target_field_id is not None
 
 
@@ -201,7 +208,7 @@ def _cards(engine: Engine) -> dict[tuple[str, str], tuple[int, Any, Any]]:
                 s.cards.c.id,
                 s.cards.c.created_at,
                 s.cards.c.updated_at,
-            )  # fmt: skip
+            )
         )
         return {(r[0], r[1]): (r[2], r[3], r[4]) for r in rows}
 
@@ -233,3 +240,93 @@ def test_questions_and_metrics_share_stable_ids(demo: DemoFiles, services: Servi
     tax = after[("metric", "Tax Collected")][0]
     assert tax > max(ids_)  # a new metric never takes a question's id
     assert {k: v[0] for k, v in after.items() if k in first} == {k: v[0] for k, v in first.items()}
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgres"])
+def test_upgrading_keeps_every_metric_id(
+    demo: DemoFiles, services: Services, backend: str, request: pytest.FixtureRequest
+) -> None:
+    """An app database made before cards existed: its metrics keep their ids, and the
+    questions that arrive with the next apply take new ones."""
+    import sqlalchemy as sa
+    from alembic import command
+
+    from sextant.store.db import alembic_config, open_engine
+
+    url = (
+        request.getfixturevalue("postgres_database")
+        if backend == "postgres"
+        else f"sqlite:///{demo.data_dir / 'app.db'}"
+    )
+    engine = open_engine(url)
+    config = alembic_config(url)
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "0004")
+    old = {
+        name: sa.table(name, *(sa.column(c) for c in columns))
+        for name, columns in {
+            "databases": ("id", "name", "engine", "active"),
+            "tables": ("id", "database_id", "name", "display_name", "visibility", "active"),
+            "collections": ("id", "name", "active"),
+            "metrics": (
+                "id",
+                "name",
+                "collection_id",
+                "table_id",
+                "definition",
+                "verified",
+                "active",
+            ),
+        }.items()
+    }
+    # ids from the databases' own sequences, as a real older install would have them; the
+    # metrics in the opposite order of the model's
+    with engine.begin() as conn:
+        db = conn.execute(
+            sa.insert(old["databases"])
+            .values(name="Sample Shop", engine="duckdb", active=True)
+            .returning(old["databases"].c.id)
+        ).scalar_one()
+        table = conn.execute(
+            sa.insert(old["tables"])
+            .values(
+                database_id=db,
+                name="ORDERS",
+                display_name="Orders",
+                visibility="normal",
+                active=True,
+            )
+            .returning(old["tables"].c.id)
+        ).scalar_one()
+        collection = conn.execute(
+            sa.insert(old["collections"])
+            .values(name="Curated", active=True)
+            .returning(old["collections"].c.id)
+        ).scalar_one()
+        metric_ids = {
+            name: conn.execute(
+                sa.insert(old["metrics"])
+                .values(
+                    name=name,
+                    collection_id=collection,
+                    table_id=table,
+                    definition=sa.literal({}, sa.JSON),
+                    verified=True,
+                    active=True,
+                )
+                .returning(old["metrics"].c.id)
+            ).scalar_one()
+            for name in ("Order Count", "Total Revenue")
+        }
+    engine.dispose()
+    service = services(make_settings(demo.data_dir, config=demo.model, app_db_url=url))
+    service.apply()
+    cards = _cards(service.engine)
+    assert cards[("metric", "Total Revenue")][0] == metric_ids["Total Revenue"]
+    assert cards[("metric", "Order Count")][0] == metric_ids["Order Count"]
+    assert cards[("metric", "Total Revenue")][1] is not None  # the migration dated it
+    others = [v[0] for k, v in cards.items() if k[1] not in metric_ids]
+    assert len(others) == len(set(others)) == 11
+    assert min(others) > max(metric_ids.values())
+    _assert_schema_matches_migrations(service.engine)

@@ -9,10 +9,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from sextant.demo.parquet import declare_keys, write_parquet
 from sextant.demo.shop import build_sqlite, build_warehouse, load_mysql, load_postgres
+
+if TYPE_CHECKING:
+    from sextant.store.credentials import ApiKeyInfo
 
 __all__ = ["AGENT_GROUP", "DEMO_MODEL", "ENGINES", "DemoFiles", "agent_api_key", "prepare_demo"]
 
@@ -27,7 +30,9 @@ class _KeyStore(Protocol):
 
     def resolves_api_key(self, key: str) -> bool: ...
 
-    def api_key_names(self) -> set[str]: ...
+    def list_api_keys(self) -> list[ApiKeyInfo]: ...
+
+    def revoke_api_key(self, name: str) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -175,7 +180,11 @@ def agent_api_key(service: _KeyStore, data_dir: Path) -> str:
         if key and service.resolves_api_key(key):
             return key
         path.unlink()
-    taken = service.api_key_names()
+    keys = service.list_api_keys()
+    for info in keys:  # the demo's earlier keys, whose value is lost: no longer usable
+        if info.name.startswith("demo-agents-") and not info.revoked:
+            service.revoke_api_key(info.name)
+    taken = {info.name for info in keys}
     name = next(n for i in range(1, 10_000) if (n := f"demo-agents-{i}") not in taken)
     key = service.create_api_key(AGENT_GROUP, name)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
