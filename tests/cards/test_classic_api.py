@@ -375,3 +375,44 @@ def test_the_demo_key_is_made_once_and_replaced_when_lost(demo_service: Any, tmp
         ("demo-agents-1", "Agents", True),
         ("demo-agents-2", "Agents", False),
     ]
+
+
+def test_sessions_and_keys_work_like_jwts(classic: Classic, agent_key: str) -> None:
+    from sextant.auth.tokens import make_jwt
+    from tests.conftest import TEST_SECRET
+
+    grant = classic.service.exchange_jwt(make_jwt(TEST_SECRET, ANALYST), "test")
+    session = {"X-Metabase-Session": grant.token}
+    by_session = classic.request("GET", "/card", headers=session).json()
+    assert names(by_session) == names(classic.request("GET", "/card", ANALYST).json())
+    run = classic.request("POST", f"/card/{classic.card_id('Order Count')}/query", headers=session)
+    assert run.status_code == 202 and run.json()["data"]["rows"] == [[18760]]
+    bad = classic.request("GET", "/card", headers={"X-API-Key": agent_key + "x"})
+    assert bad.status_code == 401
+
+
+def test_card_runs_share_the_caps_of_execute(classic: Classic) -> None:
+    response = classic.run(ANALYST, "Recent Large Orders")
+    body = response.json()
+    assert body["row_count"] == 2000 and body["truncated"] is True and body["row_limit"] == 2000
+
+
+def test_card_runs_go_through_the_concurrency_gate(demo: Any, services: Any) -> None:
+    from tests.conftest import make_settings
+
+    service = services(
+        make_settings(
+            demo.data_dir, config=demo.model, max_queries_per_user=1, max_queued_queries=0
+        )
+    )
+    service.sync()
+    api = Classic(service)
+    analyst = service.principal_for(ANALYST)
+    held = service.queries.gate.admit(analyst.user_id)  # the analyst's one slot is taken
+    try:
+        refused = api.run(ANALYST, "Order Count")
+        assert refused.status_code == 429 and "retry-after" in refused.headers
+        assert api.run(FINANCE, "Order Count").status_code == 202  # others are not held up
+    finally:
+        held.release()
+    assert api.run(ANALYST, "Order Count").status_code == 202
