@@ -141,7 +141,7 @@ def compare(
         )
         return str(next(f["field_id"] for f in fields if f["name"] == column))
 
-    principal = service.principal_for(EMAIL)
+    principal = service.credentials.principal_for(EMAIL)
     print(
         f"{args.engine}, demo scale {args.scale} ({18760 * args.scale:,} orders), "
         f"p50 of {args.repeat} runs"

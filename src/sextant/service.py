@@ -9,59 +9,49 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from sqlalchemy import Engine
 
+from sextant.admin import Credentials
 from sextant.auth.authenticator import Authenticator, AuthPolicy
 from sextant.auth.bearer import JwtConfig
 from sextant.auth.limiter import FailureLimiter, MemoryFailureLimiter, RedisFailureLimiter
 from sextant.auth.principal import Principal
 from sextant.cards.classic import Classic
-from sextant.entities.discovery import Discovery, MetricFlags, TableFlags
+from sextant.entities.discovery import Discovery
 from sextant.entities.values import FingerprintCache
 from sextant.errors import (
     ConfigurationError,
     ModelInvalidError,
-    NotFoundError,
     ScopeError,
     WarehouseError,
 )
 from sextant.model.catalog import Catalog, TableInfo
 from sextant.model.issues import Issue
 from sextant.model.loader import LoadedModel, load_model_file
-from sextant.model.types import Model, SettingsSpec
+from sextant.model.types import AgentSpec, Model, SettingsSpec
 from sextant.model.validate import engine_of, validate_model
-from sextant.query.executor import Limits, Outcome, Prepared, QueryEngine
+from sextant.operations.api import AgentAPI
+from sextant.query.executor import Limits, QueryEngine
 from sextant.query.gate import QueryGate
 from sextant.query.result_cache import MemoryResultCache, RedisResultCache, ResultCache
-from sextant.query.spec import QueryRequest
 from sextant.query.sql import to_sql
 from sextant.query.token import decode_token
 from sextant.search.embedding import Embedder, load_embedder
 from sextant.search.index import SearchIndex
-from sextant.search.items import search_item
 from sextant.settings import Settings
 from sextant.store.apply import ApplyResult, apply_model
 from sextant.store.credentials import (
-    ApiKeyInfo,
     SessionGrant,
-    create_api_key,
-    list_api_keys,
-    resolve_api_key,
-    revoke_api_key,
-    revoke_sessions,
 )
 from sextant.store.db import migrate, open_engine
 from sextant.store.fingerprints import save_fingerprints, sync_targets
 from sextant.store.secrets import server_secret
 from sextant.store.snapshot import Snapshot, current_version, load_snapshot
-from sextant.store.users import load_identity
 from sextant.warehouse.connection import connect
 from sextant.warehouse.fingerprint import Fingerprint, ScanCounter, fingerprint_table
 from sextant.warehouse.introspect import introspect
 from sextant.warehouse.pool import Warehouses
-from sextant.warehouse.runner import Execution
 
 __all__ = ["SNAPSHOT_CHECK_SECONDS", "CheckResult", "Sextant", "SyncReport"]
 
@@ -165,6 +155,8 @@ class Sextant:
             _result_cache(settings),
         )
         self.classic = Classic(self.snapshot, self.engine, self.discovery, self.queries)
+        self.credentials = Credentials(self.engine)
+        self.api = AgentAPI(self)
 
     def token_secret(self) -> bytes:
         """The key of query tokens, shared by every process through the app database."""
@@ -336,28 +328,7 @@ class Sextant:
     def exchange_jwt(self, token: str, client: str) -> SessionGrant:
         return self.auth.exchange(token, client)
 
-    def revoke_sessions(self, email: str) -> int:
-        return revoke_sessions(self.engine, email)
-
-    def create_api_key(self, group: str, name: str) -> str:
-        return create_api_key(self.engine, group, name)
-
-    def revoke_api_key(self, name: str) -> None:
-        revoke_api_key(self.engine, name)
-
-    def list_api_keys(self) -> list[ApiKeyInfo]:
-        return list_api_keys(self.engine)
-
-    def resolves_api_key(self, key: str) -> bool:
-        """Whether ``key`` is a live API key of an active service user."""
-        user_id = resolve_api_key(self.engine, key)
-        return user_id is not None and load_identity(self.engine, user_id=user_id) is not None
-
-    # -- the API ---------------------------------------------------------------------------
-    def ping(self, principal: Principal) -> dict[str, str]:
-        del principal  # any authenticated caller may ping
-        return {"message": "pong"}
-
+    # -- what requests use ------------------------------------------------------------------
     def discovery(self) -> Discovery:
         return Discovery(
             self.snapshot(),
@@ -368,39 +339,11 @@ class Sextant:
             self.warehouses.discard,
         )
 
-    def table_detail(
-        self, principal: Principal, table_id: int, flags: TableFlags
-    ) -> dict[str, Any]:
-        return self.discovery().table_detail(principal, table_id, flags)
-
-    def metric_detail(
-        self, principal: Principal, metric_id: int, flags: MetricFlags
-    ) -> dict[str, Any]:
-        return self.discovery().metric_detail(principal, metric_id, flags)
-
-    def construct_query(self, principal: Principal, request: QueryRequest) -> str:
-        return self.queries.construct(principal, request)
-
-    def prepare_execution(self, principal: Principal, token: object) -> Prepared:
-        """Validate a token for the calling user and queue it (4xx errors are raised here)."""
-        return self.queries.prepare(principal, token)
-
-    def run_execution(self, prepared: Prepared, execution: Execution) -> Outcome:
-        """Run a prepared query to completion or failure."""
-        return self.queries.run(prepared, execution)
-
     def explain(self, principal: Principal, token: object, dialect: str | None = None) -> str:
         """The SQL a token compiles to when ``principal`` runs it (sandboxes included)."""
         norm = decode_token(token, self.token_secret())
         _, compiled, _, engine = self.queries.compile(principal, norm)
         return to_sql(compiled.expr, dialect or engine)
-
-    def principal_for(self, email: str) -> Principal:
-        """The principal of an active user, for administrative commands."""
-        identity = load_identity(self.engine, email=email)
-        if identity is None:
-            raise NotFoundError(f"No active user with email {email}.")
-        return Principal(identity.user_id, identity.email, identity.groups, identity.attributes)
 
     def embedder(self) -> Embedder:
         """The configured embedder, made once per service."""
@@ -421,20 +364,12 @@ class Sextant:
                 self._search = SearchIndex(snapshot, self.engine, self.embedder)
             return self._search
 
-    def search(
-        self,
-        principal: Principal,
-        term_queries: list[str],
-        semantic_queries: list[str],
-        limit: int,
-    ) -> dict[str, Any]:
-        index = self.search_index()
-        found = index.search(principal, term_queries, semantic_queries, limit)
-        data = [search_item(index.snapshot, doc) for doc in found]
-        return {"data": data, "total_count": len(data)}
+    def agent_collections(self) -> frozenset[str] | None:
+        """The collections agents are offered (``settings.agent.collections``); None: all."""
+        names = self.model.settings.agent.collections if self.model is not None else None
+        return frozenset(names) if names is not None else None
 
-    def field_values(
-        self, principal: Principal, kind: str, entity_id: int, field_id: str, limit: int
-    ) -> dict[str, Any]:
-        prefix = {"table": "t", "metric": "c"}[kind]
-        return self.discovery().field_values(principal, prefix, entity_id, field_id, limit)
+    def agent_limits(self) -> tuple[int, int]:
+        """(rows, JSON bytes) a tool result carries at most."""
+        agent = self.model.settings.agent if self.model is not None else AgentSpec()
+        return agent.max_rows, agent.max_bytes

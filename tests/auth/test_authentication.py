@@ -15,18 +15,17 @@ import httpx
 import jwt
 import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import update
 from typer.testing import CliRunner
 
 from sextant.auth.limiter import MemoryFailureLimiter
-from sextant.auth.principal import SCOPES, Principal
+from sextant.auth.principal import SCOPES
 from sextant.cli.main import app as cli
 from sextant.demo.setup import DemoFiles
 from sextant.http import create_app
-from sextant.http.deps import principal
 from sextant.service import Sextant
 from sextant.settings import Settings
 from sextant.store import schema as s
@@ -380,7 +379,7 @@ def test_api_key_for_unknown_group(demo_service: Sextant) -> None:
 
 
 def test_tampered_api_keys_fail(client: Client, demo_service: Sextant) -> None:
-    key = demo_service.create_api_key("Analysts", "k1")
+    key = demo_service.credentials.create_api_key("Analysts", "k1")
     for bad in (key[:-1] + ("A" if key[-1] != "A" else "B"), "sxt_00000000_x", "garbage"):
         assert client.ping({"X-API-Key": bad}).status_code == 401
 
@@ -388,33 +387,43 @@ def test_tampered_api_keys_fail(client: Client, demo_service: Sextant) -> None:
 # -- scopes ---------------------------------------------------------------------------------
 
 
-def scoped_router() -> APIRouter:
-    router = APIRouter(prefix="/scoped")
-    for scope in SCOPES:
-        router.add_api_route(f"/{scope}", _endpoint(scope), methods=["GET"])
-    return router
-
-
-def _endpoint(scope: str) -> Callable[..., dict[str, str]]:
-    def endpoint(caller: Principal = Depends(principal(scope))) -> dict[str, str]:
-        return {"email": caller.email}
-
-    return endpoint
+def _scoped_call(client: Client, service: Sextant, scope: str) -> tuple[str, str, Any]:
+    """A real request that needs exactly ``scope``: (method, path, json body)."""
+    snapshot = service.snapshot()
+    orders = next(t.id for t in snapshot.tables.values() if t.name == "ORDERS")
+    metric = next(m.id for m in snapshot.metrics.values() if m.name == "Total Revenue")
+    if scope == "agent:table:read":
+        return "GET", f"/api/agent/v1/table/{orders}", None
+    if scope == "agent:metric:read":
+        return "GET", f"/api/agent/v1/metric/{metric}", None
+    if scope == "agent:search":
+        return "POST", "/api/agent/v1/search", {"term_queries": ["orders"]}
+    if scope == "agent:query:construct":
+        return "POST", "/api/agent/v1/construct-query", {"table_id": orders}
+    built = client.request(
+        "POST",
+        "/api/agent/v1/construct-query",
+        json={"table_id": orders, "limit": 1},
+        headers=bearer(token()),
+    )
+    return "POST", "/api/agent/v1/execute", {"query": built.json()["query"]}
 
 
 @pytest.mark.parametrize("scope", SCOPES)
 def test_each_scope_allowed_and_refused(demo_service: Sextant, scope: str) -> None:
-    client = Client(demo_service, scoped_router())
-    path = f"/scoped/{scope}"
+    client = Client(demo_service)
+    method, path, body = _scoped_call(client, demo_service, scope)
     for granted in (scope, f"agent:search {scope}", "agent:*", None):
-        response = client.request("GET", path, headers=bearer(token(scope=granted)))
-        assert response.status_code == 200, granted
+        response = client.request(method, path, json=body, headers=bearer(token(scope=granted)))
+        assert response.status_code in (200, 202), (granted, response.text)
     others = " ".join(x for x in SCOPES if x != scope)
     for refused in (others, "", "agent:table"):
-        response = client.request("GET", path, headers=bearer(token(scope=refused)))
+        response = client.request(method, path, json=body, headers=bearer(token(scope=refused)))
         assert (response.status_code, response.content) == (403, SCOPE), refused
     session = client.request("POST", "/auth/sso", json={"jwt": token(scope=others)}).json()
-    response = client.request("GET", path, headers={"X-Metabase-Session": session["session_token"]})
+    response = client.request(
+        method, path, json=body, headers={"X-Metabase-Session": session["session_token"]}
+    )
     assert response.status_code == 403  # a session keeps the scopes of its JWT
 
 

@@ -103,7 +103,7 @@ def cards_service(cards_demo: DemoFiles) -> Iterator[Sextant]:
 
 @pytest.fixture(scope="session")
 def agent_key(cards_service: Sextant) -> str:
-    return agent_api_key(cards_service, cards_service.settings.data_dir)
+    return agent_api_key(cards_service.credentials, cards_service.settings.data_dir)
 
 
 class Classic:

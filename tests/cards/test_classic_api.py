@@ -364,14 +364,14 @@ def test_the_demo_key_is_made_once_and_replaced_when_lost(demo_service: Any, tmp
     from sextant.demo.setup import agent_api_key
 
     data_dir = demo_service.settings.data_dir
-    first = agent_api_key(demo_service, data_dir)
-    assert agent_api_key(demo_service, data_dir) == first
-    assert demo_service.resolves_api_key(first)
+    first = agent_api_key(demo_service.credentials, data_dir)
+    assert agent_api_key(demo_service.credentials, data_dir) == first
+    assert demo_service.credentials.resolves_api_key(first)
     (data_dir / "agent-api-key").unlink()
-    second = agent_api_key(demo_service, data_dir)
-    assert second != first and demo_service.resolves_api_key(second)
-    assert not demo_service.resolves_api_key(first)  # the lost key stops working
-    assert [(k.name, k.group, k.revoked) for k in demo_service.list_api_keys()] == [
+    second = agent_api_key(demo_service.credentials, data_dir)
+    assert second != first and demo_service.credentials.resolves_api_key(second)
+    assert not demo_service.credentials.resolves_api_key(first)  # the lost key stops working
+    assert [(k.name, k.group, k.revoked) for k in demo_service.credentials.list_api_keys()] == [
         ("demo-agents-1", "Agents", True),
         ("demo-agents-2", "Agents", False),
     ]
@@ -407,7 +407,7 @@ def test_card_runs_go_through_the_concurrency_gate(demo: Any, services: Any) -> 
     )
     service.sync()
     api = Classic(service)
-    analyst = service.principal_for(ANALYST)
+    analyst = service.credentials.principal_for(ANALYST)
     held = service.queries.gate.admit(analyst.user_id)  # the analyst's one slot is taken
     try:
         refused = api.run(ANALYST, "Order Count")

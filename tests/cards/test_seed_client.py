@@ -105,7 +105,7 @@ def _hand(service: Sextant, sql: str, params: list[Any]) -> list[tuple[Any, ...]
 def test_seed_client_lists_and_runs_curated_cards(
     demo_service: Sextant, live_server: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    key = agent_api_key(demo_service, demo_service.settings.data_dir)
+    key = agent_api_key(demo_service.credentials, demo_service.settings.data_dir)
     monkeypatch.setenv("METABASE_URL", live_server + "/")
     monkeypatch.setenv("METABASE_API_KEY", key)
     namespace: dict[str, Any] = {}

@@ -121,7 +121,7 @@ def compiled(shared_service: Sextant) -> Callable[[str, str], str]:
     def sql(name: str, dialect: str) -> str:
         email, body = cases[name]
         token = api.construct(email, body).json()["query"]
-        principal = shared_service.principal_for(email)
+        principal = shared_service.credentials.principal_for(email)
         return shared_service.explain(principal, token, dialect).strip() + "\n"
 
     return sql

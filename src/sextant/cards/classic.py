@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as _dt
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, Literal, get_args
 
 from sqlalchemy import Engine
 
@@ -28,9 +28,9 @@ from sextant.query.resolve import resolve
 from sextant.store.snapshot import CollectionRow, ParameterRow, Snapshot, TableRow
 from sextant.store.users import load_profile
 
-__all__ = ["ITEM_MODELS", "Card", "Classic"]
+__all__ = ["ITEM_MODELS", "Card", "Classic", "ItemModel"]
 
-ITEM_MODELS = (
+ItemModel = Literal[
     "card",
     "collection",
     "dashboard",
@@ -41,8 +41,9 @@ ITEM_MODELS = (
     "snippet",
     "table",
     "timeline",
-)
+]
 """Metabase's collection item models; Sextant holds cards, metrics and collections."""
+ITEM_MODELS: tuple[str, ...] = get_args(ItemModel)
 
 ROOT = "root"
 CARD_FILTERS = ("all", "mine", "bookmarked", "database", "table", "archived")

@@ -287,7 +287,7 @@ def demo(
     with _opened(settings) as service:
         try:
             report = _run_sync(service, files.model, settings)
-            key = agent_api_key(service, files.data_dir)
+            key = agent_api_key(service.credentials, files.data_dir)
         except SextantError as exc:
             raise _fail(exc) from exc
         curated = next(
@@ -411,7 +411,7 @@ def explain(
     service = Sextant(settings)
     try:
         service.apply()
-        print(service.explain(service.principal_for(email), token_, dialect))
+        print(service.explain(service.credentials.principal_for(email), token_, dialect))
     except SextantError as exc:
         raise _fail(exc) from exc
     except ValueError as exc:
@@ -440,7 +440,7 @@ def sessions_revoke(
     """Revoke all sessions of a user."""
     try:
         with _service(data_dir) as service:
-            count = service.revoke_sessions(email)
+            count = service.credentials.revoke_sessions(email)
     except SextantError as exc:
         raise _fail(exc) from exc
     out.print(f"revoked {count} session(s) of {email}")
@@ -455,7 +455,7 @@ def api_key_create(
     """Create an API key; it is printed once and stored only as a hash."""
     try:
         with _service(data_dir) as service:
-            key = service.create_api_key(group, name)
+            key = service.credentials.create_api_key(group, name)
     except SextantError as exc:
         raise _fail(exc) from exc
     err.print(f"API key {name!r} for group {group!r} (shown once, store it now):")
@@ -469,7 +469,7 @@ def api_key_revoke(
     """Revoke an API key and deactivate its service user."""
     try:
         with _service(data_dir) as service:
-            service.revoke_api_key(name)
+            service.credentials.revoke_api_key(name)
     except SextantError as exc:
         raise _fail(exc) from exc
     out.print(f"revoked API key {name!r}")
@@ -479,7 +479,7 @@ def api_key_revoke(
 def api_key_list(data_dir: DataDir = None) -> None:
     """List API keys (names, prefixes, groups; never the keys)."""
     with _service(data_dir) as service:
-        keys = service.list_api_keys()
+        keys = service.credentials.list_api_keys()
     for info in keys:
         state = "revoked" if info.revoked else "active"
         out.print(

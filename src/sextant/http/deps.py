@@ -1,15 +1,19 @@
-"""Request-level dependencies: the service, the caller and its scope."""
+"""Request-level dependencies: the service and the caller.
+
+Scopes are not checked here: each operation checks its own (``sextant.operations.table``).
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from typing import Annotated
 
-from fastapi import Request
+from fastapi import Depends, Request
 
 from sextant.auth.principal import Principal
+from sextant.operations.api import AgentAPI
 from sextant.service import Sextant
 
-__all__ = ["client_address", "get_service", "principal"]
+__all__ = ["API", "Caller", "client_address", "get_api", "get_service", "principal"]
 
 
 def get_service(request: Request) -> Sextant:
@@ -17,17 +21,19 @@ def get_service(request: Request) -> Sextant:
     return service
 
 
+def get_api(request: Request) -> AgentAPI:
+    return get_service(request).api
+
+
 def client_address(request: Request) -> str:
     return request.client.host if request.client is not None else "unknown"
 
 
-def principal(scope: str | None = None) -> Callable[[Request], Principal]:
-    """A dependency resolving the caller of a request, requiring ``scope`` when given.
+def principal(request: Request) -> Principal:
+    """The caller of a request (synchronous: it reads the app database, FastAPI runs it in a
+    thread)."""
+    return get_service(request).authenticate(request.headers, client_address(request), None)
 
-    Synchronous on purpose: it reads the app database, so FastAPI runs it in a thread.
-    """
 
-    def dependency(request: Request) -> Principal:
-        return get_service(request).authenticate(request.headers, client_address(request), scope)
-
-    return dependency
+Caller = Annotated[Principal, Depends(principal)]
+API = Annotated[AgentAPI, Depends(get_api)]

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
-from dataclasses import fields
 from typing import Any, TypeVar
 
+from pydantic import BaseModel, ValidationError
 from starlette.datastructures import QueryParams
 
 from sextant.errors import InvalidRequestError, NotFoundError
 
-__all__ = ["entity_id", "flags", "limit", "optional_int"]
+__all__ = ["entity_id", "query_arguments", "query_name"]
+
+M = TypeVar("M", bound=BaseModel)
 
 T = TypeVar("T")
 
@@ -22,56 +25,77 @@ def entity_id(raw: str) -> int:
     return int(raw)
 
 
-def flags(params: QueryParams, cls: type[T]) -> T:
-    """``with-*`` booleans (true/false, any case) into the dataclass ``cls``."""
-    values: dict[str, Any] = {}
-    errors: dict[str, str] = {}
-    for f in fields(cls):  # type: ignore[arg-type]
-        name = "with-" + f.name.replace("_", "-")
-        raw_values = params.getlist(name)
-        if not raw_values:
-            continue
-        if len(raw_values) > 1:
-            errors[name] = "given more than once"
-            continue
-        lowered = raw_values[0].strip().lower()
+def query_name(field: str) -> str:
+    """The query-string name of an argument: ``with-*`` flags are kebab-case (spec §1)."""
+    return field.replace("_", "-") if field.startswith("with_") else field
+
+
+@functools.cache
+def _schema(model: type[BaseModel]) -> dict[str, dict[str, Any]]:
+    """Each argument's JSON schema, with ``anyOf`` of an optional value flattened."""
+    out: dict[str, dict[str, Any]] = {}
+    for name, prop in model.model_json_schema()["properties"].items():
+        choices = [p for p in prop.get("anyOf", [prop]) if p.get("type") != "null"]
+        out[name] = choices[0] if len(choices) == 1 else prop
+    return out
+
+
+def _scalar(raw: str, schema: Mapping[str, Any]) -> tuple[Any, str | None]:
+    """(value, problem) for one query-string value of the argument ``schema``."""
+    kind = schema.get("type")
+    if "enum" in schema:
+        choices = [str(c) for c in schema["enum"]]
+        if raw not in choices:
+            return None, f"expected one of {', '.join(choices)}, got {raw!r}"
+        return raw, None
+    if kind == "boolean":
+        lowered = raw.strip().lower()
         if lowered not in ("true", "false"):
-            errors[name] = f"expected true or false, got {raw_values[0]!r}"
+            return None, f"expected true or false, got {raw!r}"
+        return lowered == "true", None
+    if kind == "integer":
+        low, high = schema.get("minimum", 0), schema.get("maximum", 2**53)
+        text = raw.strip()
+        if not (text.isascii() and text.isdigit()) or len(text) > 18:
+            return None, f"expected an integer from {low} to {high}, got {raw!r}"
+        if not low <= int(text) <= high:
+            return None, f"must be from {low} to {high}, got {text}"
+        return int(text), None
+    return raw, None
+
+
+def query_arguments(model: type[M], params: QueryParams, **fixed: Any) -> M:
+    """``model`` from a query string (and values the path gave), every problem at once."""
+    values: dict[str, Any] = dict(fixed)
+    errors: dict[str, str] = {}
+    for name, schema in _schema(model).items():
+        key = query_name(name)
+        raw = params.getlist(key)
+        if name in fixed or not raw:
             continue
-        values[f.name] = lowered == "true"
+        if schema.get("type") == "array":
+            parsed = [_scalar(r, schema.get("items", {})) for r in raw]
+            bad = [problem for _, problem in parsed if problem]
+            if bad:
+                errors[key] = bad[0]
+            else:
+                values[name] = [value for value, _ in parsed]
+            continue
+        if len(raw) > 1:
+            errors[key] = "given more than once"
+            continue
+        value, problem = _scalar(raw[0], schema)
+        if problem:
+            errors[key] = problem
+        else:
+            values[name] = value
     if errors:
         raise InvalidRequestError(_summary(errors), errors=errors)
-    return cls(**values)
-
-
-def limit(params: QueryParams, default: int, maximum: int) -> int:
-    raw = params.get("limit")
-    if raw is None:
-        return default
-    problem = None
-    if not raw.strip().isdigit():
-        problem = f"expected an integer from 1 to {maximum}, got {raw!r}"
-    elif not 1 <= int(raw) <= maximum:
-        problem = f"must be from 1 to {maximum}, got {raw}"
-    if problem:
-        raise InvalidRequestError(_summary({"limit": problem}), errors={"limit": problem})
-    return int(raw)
-
-
-def optional_int(params: QueryParams, name: str, minimum: int, maximum: int) -> int | None:
-    """An optional integer query parameter within bounds (ASCII digits only)."""
-    raw = params.get(name)
-    if raw is None:
-        return None
-    text = raw.strip()
-    problem = None
-    if not (text.isascii() and text.isdigit()) or len(text) > 18:
-        problem = f"expected an integer from {minimum} to {maximum}, got {raw!r}"
-    elif not minimum <= int(text) <= maximum:
-        problem = f"must be from {minimum} to {maximum}, got {text}"
-    if problem:
-        raise InvalidRequestError(_summary({name: problem}), errors={name: problem})
-    return int(text)
+    try:
+        return model.model_validate(values)
+    except ValidationError as exc:
+        found = {".".join(str(p) for p in e["loc"]) or "query": str(e["msg"]) for e in exc.errors()}
+        raise InvalidRequestError(_summary(found), errors=found) from exc
 
 
 def _summary(errors: Mapping[str, str]) -> str:

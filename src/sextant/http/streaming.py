@@ -1,39 +1,26 @@
-"""Running a prepared query for an HTTP request: 202, the body streamed, the warehouse's
-work stopped when the client goes away."""
+"""The 202 answer of an execution, streamed: completed rows or ``status: failed``."""
 
 from __future__ import annotations
 
-import threading
 from collections.abc import AsyncIterator, Mapping
 from typing import Any
 
-import anyio
 from fastapi.responses import StreamingResponse
 
+from sextant.operations.api import AgentAPI
 from sextant.query.executor import Prepared
 from sextant.query.results import QueryFailure, body_chunks, failed_body
-from sextant.service import Sextant
-from sextant.warehouse.runner import Execution
 
 __all__ = ["outcome_response"]
 
 
 def outcome_response(
-    service: Sextant, prepared: Prepared, extra: Mapping[str, Any] | None = None
+    api: AgentAPI, prepared: Prepared, extra: Mapping[str, Any] | None = None
 ) -> StreamingResponse:
-    """The 202 answer of an execution: completed rows or ``status: failed``, plus ``extra``."""
-    execution = Execution()
+    """Run ``prepared`` while the body streams; ``extra`` keys join the body."""
 
     async def stream() -> AsyncIterator[str]:
-        try:
-            outcome = await anyio.to_thread.run_sync(
-                service.run_execution, prepared, execution, abandon_on_cancel=True
-            )
-        except anyio.get_cancelled_exc_class():
-            # the client went away: stop the warehouse's work, off the event loop (stopping
-            # can mean opening a connection, as MySQL's KILL QUERY does)
-            threading.Thread(target=execution.cancel, name="sextant-cancel", daemon=True).start()
-            raise
+        outcome = await api.run(prepared)
         if isinstance(outcome, QueryFailure):
             yield failed_body(outcome.message, extra)
             return

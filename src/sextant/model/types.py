@@ -15,6 +15,7 @@ from sextant.model.operations import AGGREGATIONS, OPERATIONS, Arity
 __all__ = [
     "ADMINISTRATORS",
     "ALL_USERS",
+    "AgentSpec",
     "AggregationSpec",
     "CollectionPermissionSpec",
     "CollectionSpec",
@@ -382,11 +383,22 @@ class ProvisioningSpec(_Spec):
     group_mapping: dict[str, tuple[str, ...]] = Field(default_factory=dict)
 
 
+class AgentSpec(_Spec):
+    """What LLM agents are offered (the MCP tools ``list_cards``/``run_card``, ``sextant ask``)."""
+
+    collections: tuple[str, ...] | None = Field(
+        default=None, description="the curated collections; default: every readable one"
+    )
+    max_rows: int = Field(default=200, gt=0, description="rows of a tool result, at most")
+    max_bytes: int = Field(default=30_000, gt=0, description="JSON bytes of a tool result")
+
+
 class SettingsSpec(_Spec):
     report_timezone: str | None = None
     session_ttl_days: int = Field(default=14, gt=0)
     jwt: JwtSpec = JwtSpec()
     provisioning: ProvisioningSpec = ProvisioningSpec()
+    agent: AgentSpec = AgentSpec()
 
 
 class Model(_Spec):

@@ -218,6 +218,10 @@ class _Checker:
                     ("settings", "report_timezone"),
                     f"unknown time zone {settings.report_timezone!r}",
                 )
+        for j, name in enumerate(settings.agent.collections or ()):
+            if name not in self.collections:
+                where: Path = ("settings", "agent", "collections", j)
+                self.unknown(where, "collection", name, self.collections)
         for claim, targets in settings.provisioning.group_mapping.items():
             for j, group in enumerate(targets):
                 path: Path = ("settings", "provisioning", "group_mapping", claim, j)

@@ -1,63 +1,60 @@
-"""``/api/agent/v1``: the Agent API."""
+"""``/api/agent/v1``: discovery (ping, table and metric details, field values)."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 
-from sextant.auth.principal import Principal
-from sextant.entities.discovery import MetricFlags, TableFlags
 from sextant.http import params
-from sextant.http.deps import get_service, principal
-from sextant.service import Sextant
+from sextant.http.deps import API, Caller
+from sextant.operations.arguments import FieldValuesArguments, MetricArguments, TableArguments
 
 __all__ = ["router"]
 
 router = APIRouter(prefix="/api/agent/v1", tags=["agent"])
 
-Caller = Annotated[Principal, Depends(principal())]
-TableReader = Annotated[Principal, Depends(principal("agent:table:read"))]
-MetricReader = Annotated[Principal, Depends(principal("agent:metric:read"))]
-Service = Annotated[Sextant, Depends(get_service)]
-
 
 @router.get("/ping", summary="Health check (needs authentication)")
-def ping(caller: Caller, service: Service) -> dict[str, str]:
-    return service.ping(caller)
+def ping(caller: Caller, api: API) -> dict[str, str]:
+    return api.ping(caller)
 
 
 @router.get("/table/{table_id}", summary="Table details: fields, related tables, metrics")
-def table_detail(
-    table_id: str, request: Request, caller: TableReader, service: Service
-) -> dict[str, Any]:
-    return service.table_detail(
-        caller, params.entity_id(table_id), params.flags(request.query_params, TableFlags)
+def table_detail(table_id: str, request: Request, caller: Caller, api: API) -> dict[str, Any]:
+    args = params.query_arguments(
+        TableArguments, request.query_params, table_id=params.entity_id(table_id)
     )
+    return api.table_detail(caller, args)
 
 
 @router.get("/metric/{metric_id}", summary="Metric details: dimensions, default time field")
-def metric_detail(
-    metric_id: str, request: Request, caller: MetricReader, service: Service
-) -> dict[str, Any]:
-    return service.metric_detail(
-        caller, params.entity_id(metric_id), params.flags(request.query_params, MetricFlags)
+def metric_detail(metric_id: str, request: Request, caller: Caller, api: API) -> dict[str, Any]:
+    args = params.query_arguments(
+        MetricArguments, request.query_params, metric_id=params.entity_id(metric_id)
+    )
+    return api.metric_detail(caller, args)
+
+
+def _values(kind: str, entity: str, field_id: str, request: Request) -> FieldValuesArguments:
+    return params.query_arguments(
+        FieldValuesArguments,
+        request.query_params,
+        entity_type=kind,
+        entity_id=params.entity_id(entity),
+        field_id=field_id,
     )
 
 
 @router.get("/table/{table_id}/field/{field_id}/values", summary="Field statistics and values")
 def table_field_values(
-    table_id: str, field_id: str, request: Request, caller: TableReader, service: Service
+    table_id: str, field_id: str, request: Request, caller: Caller, api: API
 ) -> dict[str, Any]:
-    entity = params.entity_id(table_id)
-    limit = params.limit(request.query_params, default=30, maximum=1000)
-    return service.field_values(caller, "table", entity, field_id, limit)
+    return api.table_field_values(caller, _values("table", table_id, field_id, request))
 
 
 @router.get("/metric/{metric_id}/field/{field_id}/values", summary="Field statistics and values")
 def metric_field_values(
-    metric_id: str, field_id: str, request: Request, caller: MetricReader, service: Service
+    metric_id: str, field_id: str, request: Request, caller: Caller, api: API
 ) -> dict[str, Any]:
-    entity = params.entity_id(metric_id)
-    limit = params.limit(request.query_params, default=30, maximum=1000)
-    return service.field_values(caller, "metric", entity, field_id, limit)
+    return api.metric_field_values(caller, _values("metric", metric_id, field_id, request))

@@ -8,31 +8,30 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Depends, Request
+from fastapi import APIRouter, Body, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, StreamingResponse
 from starlette.routing import Match
 
-from sextant.auth.principal import Principal
 from sextant.cards.parameters import CardQueryRequest
 from sextant.http import params
-from sextant.http.deps import get_service, principal
+from sextant.http.deps import API, Caller
 from sextant.http.streaming import outcome_response
-from sextant.service import Sextant
+from sextant.operations.arguments import (
+    CardArguments,
+    CardListArguments,
+    CardRunArguments,
+    CollectionArguments,
+    CollectionItemsArguments,
+    DatabaseArguments,
+)
 
 __all__ = ["READ_ONLY_FAMILIES", "router"]
 
 router = APIRouter(prefix="/api", tags=["classic"])
 
-Service = Annotated[Sextant, Depends(get_service)]
-Caller = Annotated[Principal, Depends(principal())]
-TableReader = Annotated[Principal, Depends(principal("agent:table:read"))]
-CardReader = Annotated[Principal, Depends(principal("agent:metric:read"))]
-CardRunner = Annotated[Principal, Depends(principal("agent:query:execute"))]
-
 READ_ONLY_FAMILIES = ("card", "collection", "dashboard", "database", "dataset", "user")
 _WRITES = ["POST", "PUT", "PATCH", "DELETE"]
-_MAX_PAGE = 10_000
 
 
 def _collection_id(raw: str) -> int | str:
@@ -40,31 +39,32 @@ def _collection_id(raw: str) -> int | str:
 
 
 @router.get("/user/current", summary="Who the credentials speak for")
-def current_user(caller: Caller, service: Service) -> dict[str, Any]:
-    return service.classic.current_user(caller)
+def current_user(caller: Caller, api: API) -> dict[str, Any]:
+    return api.current_user(caller)
 
 
 @router.get("/database", summary="Databases holding at least one table the caller may query")
-def databases(caller: TableReader, service: Service) -> dict[str, Any]:
-    return service.classic.databases(caller)
+def databases(caller: Caller, api: API) -> dict[str, Any]:
+    return api.databases(caller)
 
 
 @router.get("/database/{database_id}", summary="One database (`?include=tables` adds its tables)")
-def database(
-    database_id: str, request: Request, caller: TableReader, service: Service
-) -> dict[str, Any]:
-    include = request.query_params.get("include")
-    return service.classic.database(caller, params.entity_id(database_id), include)
+def database(database_id: str, request: Request, caller: Caller, api: API) -> dict[str, Any]:
+    args = params.query_arguments(
+        DatabaseArguments, request.query_params, database_id=params.entity_id(database_id)
+    )
+    return api.database(caller, args)
 
 
 @router.get("/collection", summary="Collections the caller may read")
-def collections(caller: CardReader, service: Service) -> list[dict[str, Any]]:
-    return service.classic.collections(caller)
+def collections(caller: Caller, api: API) -> list[dict[str, Any]]:
+    return api.collections(caller)
 
 
 @router.get("/collection/{collection_id}", summary="One collection (or `root`)")
-def collection(collection_id: str, caller: CardReader, service: Service) -> dict[str, Any]:
-    return service.classic.collection(caller, _collection_id(collection_id))
+def collection(collection_id: str, caller: Caller, api: API) -> dict[str, Any]:
+    args = CollectionArguments(collection_id=_collection_id(collection_id))
+    return api.collection(caller, args)
 
 
 @router.get(
@@ -72,28 +72,24 @@ def collection(collection_id: str, caller: CardReader, service: Service) -> dict
     summary="Cards and metrics of a collection (`models`, `limit`, `offset`)",
 )
 def collection_items(
-    collection_id: str, request: Request, caller: CardReader, service: Service
+    collection_id: str, request: Request, caller: Caller, api: API
 ) -> dict[str, Any]:
-    query = request.query_params
-    return service.classic.collection_items(
-        caller,
-        _collection_id(collection_id),
-        query.getlist("models"),
-        params.optional_int(query, "limit", 1, _MAX_PAGE),
-        params.optional_int(query, "offset", 0, 10**9),
+    args = params.query_arguments(
+        CollectionItemsArguments,
+        request.query_params,
+        collection_id=_collection_id(collection_id),
     )
+    return api.collection_items(caller, args)
 
 
 @router.get("/card", summary="Cards the caller may read (`f`: all, database, table, …)")
-def cards(request: Request, caller: CardReader, service: Service) -> list[dict[str, Any]]:
-    query = request.query_params
-    model_id = params.optional_int(query, "model_id", 0, 2**53)
-    return service.classic.cards(caller, query.get("f", "all"), model_id)
+def cards(request: Request, caller: Caller, api: API) -> list[dict[str, Any]]:
+    return api.cards(caller, params.query_arguments(CardListArguments, request.query_params))
 
 
 @router.get("/card/{card_id}", summary="A card: result columns and parameters, never SQL")
-def card(card_id: str, caller: CardReader, service: Service) -> dict[str, Any]:
-    return service.classic.card(caller, params.entity_id(card_id))
+def card(card_id: str, caller: Caller, api: API) -> dict[str, Any]:
+    return api.card(caller, CardArguments(card_id=params.entity_id(card_id)))
 
 
 @router.post(
@@ -104,15 +100,16 @@ def card(card_id: str, caller: CardReader, service: Service) -> dict[str, Any]:
 )
 async def run_card(
     card_id: str,
-    caller: CardRunner,
-    service: Service,
+    caller: Caller,
+    api: API,
     body: Annotated[CardQueryRequest | None, Body()] = None,
 ) -> StreamingResponse:
     number = params.entity_id(card_id)
-    request = body or CardQueryRequest()
-    prepared = await run_in_threadpool(service.classic.prepare_card, caller, number, request)
-    extra = {"database_id": service.classic.card_database(number), "context": "question"}
-    return outcome_response(service, prepared, extra)
+    parameters = (body or CardQueryRequest()).parameters
+    args = CardRunArguments(card_id=number, parameters=parameters)
+    prepared = await run_in_threadpool(api.prepare_card, caller, args)
+    extra = {"database_id": api.card_database(number), "context": "question"}
+    return outcome_response(api, prepared, extra)
 
 
 def _allowed(request: Request) -> list[str]:

@@ -2,28 +2,23 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import StreamingResponse
-from pydantic import BaseModel, ConfigDict, Field, StrictStr
+from pydantic import BaseModel
 
-from sextant.auth.principal import Principal
-from sextant.http.deps import get_service, principal
+from sextant.http.deps import API, Caller
 from sextant.http.streaming import outcome_response
+from sextant.operations.arguments import ExecuteArguments
 from sextant.query.spec import QueryRequest
-from sextant.service import Sextant
 
 __all__ = ["router"]
 
 router = APIRouter(prefix="/api/agent/v1", tags=["queries"])
-Service = Annotated[Sextant, Depends(get_service)]
 
 
 class QueryToken(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    query: Annotated[StrictStr, Field(min_length=1, max_length=262_144)]
+    query: str
 
 
 class ExecuteResult(BaseModel):
@@ -37,12 +32,8 @@ class ExecuteResult(BaseModel):
 
 
 @router.post("/construct-query", summary="Build a query token from a table or metric request")
-def construct_query(
-    body: QueryRequest,
-    caller: Annotated[Principal, Depends(principal("agent:query:construct"))],
-    service: Service,
-) -> QueryToken:
-    return QueryToken(query=service.construct_query(caller, body))
+def construct_query(body: QueryRequest, caller: Caller, api: API) -> QueryToken:
+    return QueryToken(query=api.construct_query(caller, body))
 
 
 @router.post(
@@ -52,10 +43,6 @@ def construct_query(
     response_model=ExecuteResult,
     responses={202: {"description": "completed or failed, see `status`"}},
 )
-async def execute(
-    body: QueryToken,
-    caller: Annotated[Principal, Depends(principal("agent:query:execute"))],
-    service: Service,
-) -> StreamingResponse:
-    prepared = await run_in_threadpool(service.prepare_execution, caller, body.query)
-    return outcome_response(service, prepared)
+async def execute(body: ExecuteArguments, caller: Caller, api: API) -> StreamingResponse:
+    prepared = await run_in_threadpool(api.prepare_execute, caller, body)
+    return outcome_response(api, prepared)

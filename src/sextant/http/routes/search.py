@@ -2,27 +2,26 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Depends, Request
-from pydantic import BaseModel, ConfigDict, Field, StrictStr
+from fastapi import APIRouter, Request
+from pydantic import BaseModel
 
-from sextant.auth.principal import Principal
 from sextant.http import params
-from sextant.http.deps import get_service, principal
-from sextant.service import Sextant
+from sextant.http.deps import API, Caller
+from sextant.operations.arguments import SearchArguments
 
 __all__ = ["router"]
 
 router = APIRouter(prefix="/api/agent/v1", tags=["search"])
 
-Query = Annotated[StrictStr, Field(max_length=500)]
 
+class SearchBody(BaseModel):
+    """The body of ``/v1/search``: the search arguments but ``limit`` (a query parameter)."""
 
-class SearchRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    term_queries: Annotated[list[Query], Field(max_length=20)] = []
-    semantic_queries: Annotated[list[Query], Field(max_length=20)] = []
+    model_config = SearchArguments.model_config
+    term_queries: list[str] = []
+    semantic_queries: list[str] = []
 
 
 class SearchResponse(BaseModel):
@@ -31,12 +30,11 @@ class SearchResponse(BaseModel):
 
 
 @router.post("/search", summary="Find tables and metrics (keyword + semantic, fused)")
-def search(
-    body: SearchRequest,
-    request: Request,
-    caller: Annotated[Principal, Depends(principal("agent:search"))],
-    service: Annotated[Sextant, Depends(get_service)],
-) -> SearchResponse:
-    limit = params.limit(request.query_params, default=50, maximum=200)
-    found = service.search(caller, body.term_queries, body.semantic_queries, limit)
-    return SearchResponse(**found)
+def search(body: SearchBody, request: Request, caller: Caller, api: API) -> SearchResponse:
+    args = params.query_arguments(
+        SearchArguments,
+        request.query_params,
+        term_queries=body.term_queries,
+        semantic_queries=body.semantic_queries,
+    )
+    return SearchResponse(**api.search(caller, args))

@@ -1,0 +1,229 @@
+"""The per-request API: every operation a caller can ask for, as Python values.
+
+HTTP routes, MCP tools and (through HTTP) the client call these methods and serialize what
+they return; none of them checks scopes, parses ids or knows the defaults itself. Executions
+are prepared (every 4xx is raised there, and a place in line is taken) and then run by
+:meth:`AgentAPI.run`, which owns the time-out, the cancellation when the caller goes away, the
+concurrency gate and the audit.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import TYPE_CHECKING, Any
+
+import anyio
+
+from sextant.auth.principal import Principal
+from sextant.cards.parameters import CardQueryRequest
+from sextant.errors import NotFoundError
+from sextant.operations.arguments import (
+    CardArguments,
+    CardListArguments,
+    CardRunArguments,
+    CollectionArguments,
+    CollectionItemsArguments,
+    DatabaseArguments,
+    ExecuteArguments,
+    FieldValuesArguments,
+    MetricArguments,
+    SearchArguments,
+    TableArguments,
+)
+from sextant.operations.table import operation
+from sextant.permissions.decide import collection_access
+from sextant.query.executor import Outcome, Prepared
+from sextant.query.normal import NormQuery
+from sextant.query.problems import Problems
+from sextant.query.resolve import normalize
+from sextant.query.spec import QueryRequest
+from sextant.search.items import search_item
+from sextant.warehouse.runner import Execution
+
+if TYPE_CHECKING:
+    from sextant.service import Sextant
+
+__all__ = ["AgentAPI"]
+
+TABLE_READ = "agent:table:read"
+METRIC_READ = "agent:metric:read"
+SEARCH = "agent:search"
+CONSTRUCT = "agent:query:construct"
+EXECUTE = "agent:query:execute"
+
+
+class AgentAPI:
+    """Every operation, for one service; each call acts as the given principal."""
+
+    def __init__(self, core: Sextant) -> None:
+        self.core = core
+
+    # -- the Agent API ---------------------------------------------------------------------
+    @operation("ping")
+    def ping(self, principal: Principal) -> dict[str, str]:
+        """Check the credentials: pong."""
+        del principal
+        return {"message": "pong"}
+
+    @operation("table_detail", TABLE_READ, arguments=TableArguments)
+    def table_detail(self, principal: Principal, args: TableArguments) -> dict[str, Any]:
+        """Table details: fields, related tables, metrics, measures, segments."""
+        return self.core.discovery().table_detail(principal, args.table_id, args.flags())
+
+    @operation("metric_detail", METRIC_READ, arguments=MetricArguments)
+    def metric_detail(self, principal: Principal, args: MetricArguments) -> dict[str, Any]:
+        """Metric details: queryable dimensions, default time dimension, segments."""
+        return self.core.discovery().metric_detail(principal, args.metric_id, args.flags())
+
+    @operation("table_field_values", TABLE_READ, arguments=FieldValuesArguments)
+    def table_field_values(
+        self, principal: Principal, args: FieldValuesArguments
+    ) -> dict[str, Any]:
+        """Statistics and values of a table's field, over the rows the caller may read."""
+        return self.core.discovery().field_values(
+            principal, "t", args.entity_id, args.field_id, args.limit
+        )
+
+    @operation("metric_field_values", METRIC_READ, arguments=FieldValuesArguments)
+    def metric_field_values(
+        self, principal: Principal, args: FieldValuesArguments
+    ) -> dict[str, Any]:
+        """Statistics and values of a metric's dimension, over the rows the caller may read."""
+        return self.core.discovery().field_values(
+            principal, "c", args.entity_id, args.field_id, args.limit
+        )
+
+    def field_values(self, principal: Principal, args: FieldValuesArguments) -> dict[str, Any]:
+        """Either of the two above, by ``entity_type``."""
+        if args.entity_type == "table":
+            return self.table_field_values(principal, args)
+        return self.metric_field_values(principal, args)
+
+    @operation("search", SEARCH, arguments=SearchArguments)
+    def search(self, principal: Principal, args: SearchArguments) -> dict[str, Any]:
+        """Tables and metrics for keyword and semantic queries, fused by rank."""
+        index = self.core.search_index()
+        found = index.search(principal, args.term_queries, args.semantic_queries, args.limit)
+        data = [search_item(index.snapshot, doc) for doc in found]
+        return {"data": data, "total_count": len(data)}
+
+    @operation("construct_query", CONSTRUCT, arguments=QueryRequest)
+    def construct_query(self, principal: Principal, request: QueryRequest) -> str:
+        """Check a table or metric query for the caller; its token."""
+        return self.core.queries.construct(principal, request)
+
+    @operation("execute", EXECUTE, arguments=ExecuteArguments)
+    def prepare_execute(self, principal: Principal, args: ExecuteArguments) -> Prepared:
+        """Run a query token as the caller (prepared here; :meth:`run` runs it)."""
+        return self.core.queries.prepare(principal, args.query)
+
+    @operation("query", CONSTRUCT, EXECUTE, arguments=QueryRequest)
+    def prepare_query(self, principal: Principal, request: QueryRequest) -> Prepared:
+        """Construct and execute in one call (prepared here; :meth:`run` runs it)."""
+        snapshot = self.core.snapshot()
+        problems = Problems()
+        norm: NormQuery = normalize(request, principal, snapshot, problems)
+        problems.raise_if_any()
+        return self.core.queries.prepare_query(principal, norm)
+
+    async def run(self, prepared: Prepared) -> Outcome:
+        """Run a prepared query to its end, off the event loop; if the caller goes away (the
+        awaiting task is cancelled) the warehouse's work is stopped too."""
+        execution = Execution()
+        try:
+            return await anyio.to_thread.run_sync(
+                self.core.queries.run, prepared, execution, abandon_on_cancel=True
+            )
+        except anyio.get_cancelled_exc_class():
+            # stopping can mean opening a connection (MySQL's KILL QUERY): off the loop
+            threading.Thread(target=execution.cancel, name="sextant-cancel", daemon=True).start()
+            raise
+
+    # -- saved questions: the classic API --------------------------------------------------
+    @operation("current_user")
+    def current_user(self, principal: Principal) -> dict[str, Any]:
+        """Who the credentials speak for."""
+        return self.core.classic.current_user(principal)
+
+    @operation("databases", TABLE_READ)
+    def databases(self, principal: Principal) -> dict[str, Any]:
+        """Databases holding at least one table the caller may query."""
+        return self.core.classic.databases(principal)
+
+    @operation("database", TABLE_READ, arguments=DatabaseArguments)
+    def database(self, principal: Principal, args: DatabaseArguments) -> dict[str, Any]:
+        """One database, with the caller's tables when asked."""
+        return self.core.classic.database(principal, args.database_id, args.include)
+
+    @operation("collections", METRIC_READ)
+    def collections(self, principal: Principal) -> list[dict[str, Any]]:
+        """Collections the caller may read."""
+        return self.core.classic.collections(principal)
+
+    @operation("collection", METRIC_READ, arguments=CollectionArguments)
+    def collection(self, principal: Principal, args: CollectionArguments) -> dict[str, Any]:
+        """One collection (or the root)."""
+        return self.core.classic.collection(principal, args.collection_id)
+
+    @operation("collection_items", METRIC_READ, arguments=CollectionItemsArguments)
+    def collection_items(
+        self, principal: Principal, args: CollectionItemsArguments
+    ) -> dict[str, Any]:
+        """Cards and metrics of a collection, filtered by model and paged."""
+        return self.core.classic.collection_items(
+            principal, args.collection_id, args.models, args.limit, args.offset
+        )
+
+    @operation("cards", METRIC_READ, arguments=CardListArguments)
+    def cards(self, principal: Principal, args: CardListArguments) -> list[dict[str, Any]]:
+        """Cards the caller may read."""
+        return self.core.classic.cards(principal, args.f, args.model_id)
+
+    @operation("card", METRIC_READ, arguments=CardArguments)
+    def card(self, principal: Principal, args: CardArguments) -> dict[str, Any]:
+        """A card: result columns and parameters, never SQL."""
+        return self.core.classic.card(principal, args.card_id)
+
+    @operation("run_card", EXECUTE, arguments=CardRunArguments)
+    def prepare_card(self, principal: Principal, args: CardRunArguments) -> Prepared:
+        """Run a card as the caller (prepared here; :meth:`run` runs it)."""
+        request = CardQueryRequest(parameters=args.parameters)
+        return self.core.classic.prepare_card(principal, args.card_id, request)
+
+    def card_database(self, card_id: int) -> int:
+        return self.core.classic.card_database(card_id)
+
+    @operation("curated_cards", METRIC_READ)
+    def curated_cards(self, principal: Principal) -> list[dict[str, Any]]:
+        """The cards agents are offered: those of the model's ``settings.agent.collections``
+        (every collection when unset) that the caller may read; no SQL."""
+        snapshot = self.core.snapshot()
+        allowed = self.core.agent_collections()
+        out = []
+        for card in self.core.classic.cards(principal, "all", None):
+            collection = snapshot.collections.get(card["collection_id"] or -1)
+            if collection is None or (allowed is not None and collection.name not in allowed):
+                continue
+            if not collection_access(principal, snapshot, collection.id).allowed:
+                continue
+            out.append(
+                {
+                    "id": card["id"],
+                    "name": card["name"],
+                    "description": card["description"] or "",
+                    "type": card["type"],
+                    "collection": "/" + collection.name,
+                    "result_columns": [
+                        {"name": c["name"], "type": c["base_type"]} for c in card["result_metadata"]
+                    ],
+                    "parameters": card["parameters"],
+                }
+            )
+        return out
+
+    def curated_card(self, principal: Principal, card_id: int) -> dict[str, Any]:
+        """One curated card of the caller's list; 404 when it is not in the list."""
+        for card in self.curated_cards(principal):
+            if card["id"] == card_id:
+                return card
+        raise NotFoundError(f"card_id {card_id} is not in the allowed card list")
