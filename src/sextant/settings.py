@@ -58,6 +58,14 @@ class Settings:
     embedding_url: str | None = None
     embedding_model: str | None = None
     embedding_api_key: str | None = field(default=None, repr=False)
+    # the guarded agent (`sextant ask`)
+    llm_provider: str = "openai"  # openai (any compatible endpoint) | anthropic
+    llm_url: str | None = None  # e.g. http://host:port/v1; /chat/completions is appended
+    llm_model: str | None = None
+    llm_api_key: str | None = field(default=None, repr=False)
+    agent_log: Path | None = None  # one JSON line per tool call
+    agent_cache_seconds: float = 60.0
+    agent_max_calls: int = 8
     env: Mapping[str, str] = field(default_factory=dict, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -74,7 +82,12 @@ class Settings:
             "max_concurrent_queries",
             "max_queries_per_user",
             "max_request_bytes",
+            "agent_max_calls",
         )
+        if self.llm_provider not in ("openai", "anthropic"):
+            raise ConfigurationError(
+                f"llm_provider must be openai or anthropic, got {self.llm_provider!r}"
+            )
         for name in positive:
             if getattr(self, name) <= 0:
                 raise ConfigurationError(f"{name} must be positive")
@@ -136,14 +149,15 @@ _INTEGERS = frozenset(
         "max_queued_queries",
         "max_request_bytes",
         "workers",
+        "agent_max_calls",
     }
 )
 
 
 def _convert(name: str, raw: str) -> Any:
-    if name in {"data_dir", "config"}:
+    if name in {"data_dir", "config", "agent_log"}:
         return Path(raw)
-    if name in {"query_timeout_seconds", "result_cache_seconds"}:
+    if name in {"query_timeout_seconds", "result_cache_seconds", "agent_cache_seconds"}:
         return float(raw)
     if name in _INTEGERS:
         return int(raw)

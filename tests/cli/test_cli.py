@@ -70,6 +70,16 @@ def test_token_is_a_valid_hs256_jwt() -> None:
     assert abs(claims["iat"] - time.time()) < 5
 
 
+def test_token_scope_and_ttl_are_claims() -> None:
+    """``--scope`` once nested its claims under a "claims" key: the token had every scope."""
+    args = ["token", "--email", "a@example.com", "--secret", "k" * 32]
+    result = runner.invoke(app, [*args, "--scope", "agent:search", "--ttl", "60"])
+    assert result.exit_code == 0, result.output
+    claims = jwt.decode(result.output.strip(), b"k" * 32, algorithms=["HS256"])
+    assert claims["scope"] == "agent:search" and "claims" not in claims
+    assert 55 <= claims["exp"] - time.time() <= 65
+
+
 def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

@@ -380,7 +380,7 @@ def _token(
     if ttl is not None:
         extra["exp"] = int(time.time()) + ttl
     claim = policy.jwt.email_claim if policy else "email"
-    made = make_jwt(key, email, email_claim=claim, claims=extra)
+    made = make_jwt(key, email, email_claim=claim, **extra)
     if service is not None and policy is not None:
         try:
             caller = service.authenticate({"authorization": f"Bearer {made}"}, "cli", None)
@@ -419,6 +419,114 @@ def explain(
         raise typer.Exit(2) from exc
     finally:
         service.close()
+
+
+@app.command("mcp")
+def mcp_stdio(
+    url: Annotated[str, typer.Option(help="The Sextant server", envvar="SEXTANT_URL")],
+    api_key: Annotated[
+        str | None, typer.Option(help="An API key [env: SEXTANT_API_KEY]", envvar="SEXTANT_API_KEY")
+    ] = None,
+    email: Annotated[
+        str | None, typer.Option(help="Act as this user (with --secret)", envvar="SEXTANT_EMAIL")
+    ] = None,
+    secret: Annotated[
+        str | None,
+        typer.Option(
+            help="JWT shared secret [env: SEXTANT_JWT_SECRET]", envvar="SEXTANT_JWT_SECRET"
+        ),
+    ] = None,
+    max_rows: Annotated[int, typer.Option(min=1, help="Rows of a tool result, at most")] = 200,
+    max_bytes: Annotated[int, typer.Option(min=1, help="JSON bytes of a tool result")] = 30_000,
+) -> None:
+    """Serve the MCP tools over stdio (for desktop LLM clients), talking to a Sextant server."""
+    import anyio
+
+    from sextant.client import AsyncAgentClient
+    from sextant.mcp.backends import Remote
+    from sextant.mcp.server import serve_stdio
+
+    if (api_key is None) == (secret is None) or (secret is not None and not email):
+        err.print("[red]error:[/red] give --api-key, or --email with --secret")
+        raise typer.Exit(2)
+    logging.basicConfig(level="WARNING", stream=sys.stderr)
+
+    async def run() -> None:
+        async with AsyncAgentClient(url, api_key=api_key, jwt_secret=secret, email=email) as c:
+            await serve_stdio(Remote(c, max_rows, max_bytes))
+
+    anyio.run(run)
+
+
+@app.command()
+def ask(
+    question: Annotated[str, typer.Argument(help="The question, in words")],
+    url: Annotated[
+        str, typer.Option(help="The Sextant server", envvar="SEXTANT_URL")
+    ] = "http://127.0.0.1:8000",
+    api_key: Annotated[
+        str | None, typer.Option(help="An API key [env: SEXTANT_API_KEY]", envvar="SEXTANT_API_KEY")
+    ] = None,
+    email: Annotated[
+        str | None, typer.Option(help="Ask as this user (JWT from SEXTANT_JWT_SECRET)")
+    ] = None,
+    secret: Annotated[
+        str | None, typer.Option(help="JWT shared secret [env: SEXTANT_JWT_SECRET]")
+    ] = None,
+    collection: Annotated[
+        str | None, typer.Option(help="Only the curated cards of this collection")
+    ] = None,
+    tools: Annotated[
+        str, typer.Option(help="cards: run_card only; agent: also search, get_table, query")
+    ] = "cards",
+    max_calls: Annotated[
+        int | None,
+        typer.Option(min=1, help="Tool calls before giving up [env: SEXTANT_AGENT_MAX_CALLS]"),
+    ] = None,
+) -> None:
+    """Answer a question with an LLM and the curated cards (seed 000's guarded agent)."""
+    from sextant.agent import (
+        AgentStopped,
+        CallLog,
+        GuardedAgent,
+        ModelUnreachable,
+        ResultCache,
+        provider_for,
+    )
+    from sextant.client import AgentClient, ApiError
+
+    settings = _settings(jwt_secret=secret, agent_max_calls=max_calls)
+    logging.basicConfig(level=settings.log_level.upper(), stream=sys.stderr)
+    if not settings.llm_model:
+        err.print("[red]error:[/red] no model: set SEXTANT_LLM_MODEL (and SEXTANT_LLM_URL)")
+        raise typer.Exit(2)
+    jwt_secret = settings.jwt_secret if email else None
+    if (api_key is None) == (email is None) or (email and not jwt_secret):
+        err.print("[red]error:[/red] give --api-key, or --email with --secret / SEXTANT_JWT_SECRET")
+        raise typer.Exit(2)
+    try:
+        provider = provider_for(
+            settings.llm_provider, settings.llm_url, settings.llm_model, settings.llm_api_key
+        )
+    except ValueError as exc:
+        err.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(2) from exc
+    with AgentClient(url, api_key=api_key, jwt_secret=jwt_secret, email=email) as client:
+        agent = GuardedAgent(
+            client,
+            provider,
+            collection=collection,
+            tools=tools,
+            max_calls=settings.agent_max_calls,
+            cache=ResultCache(settings.agent_cache_seconds),
+            call_log=CallLog(settings.agent_log),
+        )
+        try:
+            answer = agent.ask(question)
+        except (AgentStopped, ModelUnreachable, ApiError) as exc:
+            err.print(f"[red]stopped:[/red] {exc}", markup=True, highlight=False)
+            raise typer.Exit(1) from exc
+    print(answer.text)
 
 
 sessions_app = typer.Typer(help="Sessions made by POST /auth/sso.", no_args_is_help=True)

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from fastapi import FastAPI
+from starlette.routing import Route
 
 from sextant import __version__
 from sextant.http.errors import install_error_handlers
 from sextant.http.limits import BodySizeLimit
+from sextant.http.mcp import mcp_endpoint
 from sextant.http.routes import agent, auth, classic, queries, search
 from sextant.service import Sextant
 from sextant.settings import Settings
@@ -30,5 +32,8 @@ def create_app(settings: Settings, service: Sextant | None = None) -> FastAPI:
     app.include_router(queries.router)
     app.include_router(auth.router)
     app.include_router(classic.router)
+    app.router.routes.append(
+        Route("/mcp", mcp_endpoint(service), methods=["GET", "POST", "DELETE"])
+    )
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_request_bytes)
     return app

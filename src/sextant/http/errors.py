@@ -12,7 +12,7 @@ from starlette.exceptions import HTTPException
 
 from sextant.errors import AuthenticationError, RateLimitedError, UserError, WarehouseError
 
-__all__ = ["install_error_handlers"]
+__all__ = ["install_error_handlers", "user_error_response"]
 
 log = logging.getLogger("sextant.http")
 
@@ -24,17 +24,22 @@ def _body(code: str, message: str, errors: dict[str, str] | None = None) -> dict
     return body
 
 
+def user_error_response(exc: UserError) -> JSONResponse:
+    """The answer to a caller's mistake, with the headers its status needs."""
+    headers: dict[str, str] = {}
+    if isinstance(exc, AuthenticationError):
+        headers["WWW-Authenticate"] = "Bearer"
+    if isinstance(exc, RateLimitedError):
+        headers["Retry-After"] = str(exc.retry_after)
+    return JSONResponse(
+        _body(exc.code, exc.message, exc.errors), status_code=exc.status, headers=headers
+    )
+
+
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(UserError)
     async def user_error(_request: Request, exc: UserError) -> JSONResponse:
-        headers: dict[str, str] = {}
-        if isinstance(exc, AuthenticationError):
-            headers["WWW-Authenticate"] = "Bearer"
-        if isinstance(exc, RateLimitedError):
-            headers["Retry-After"] = str(exc.retry_after)
-        return JSONResponse(
-            _body(exc.code, exc.message, exc.errors), status_code=exc.status, headers=headers
-        )
+        return user_error_response(exc)
 
     @app.exception_handler(WarehouseError)
     async def warehouse_down(_request: Request, exc: WarehouseError) -> JSONResponse:

@@ -20,6 +20,11 @@ def ping(caller: Caller, api: API) -> dict[str, str]:
     return api.ping(caller)
 
 
+@router.get("/cards", summary="The curated cards agents are offered (Sextant's addition)")
+def curated_cards(caller: Caller, api: API) -> list[dict[str, Any]]:
+    return api.curated_cards(caller)
+
+
 @router.get("/table/{table_id}", summary="Table details: fields, related tables, metrics")
 def table_detail(table_id: str, request: Request, caller: Caller, api: API) -> dict[str, Any]:
     args = params.query_arguments(

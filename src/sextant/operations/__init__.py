@@ -1,0 +1,1 @@
+"""The operation table and the per-request API every transport calls."""
