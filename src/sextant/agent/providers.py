@@ -77,9 +77,11 @@ class Provider(Protocol):
     ) -> Reply: ...
 
 
-def _post(http: httpx.Client, url: str, body: dict[str, Any], headers: dict[str, str]) -> Any:
+def _post(url: str, body: dict[str, Any], headers: dict[str, str], timeout: float) -> Any:
+    """One request on its own connection (a model answers slowly; no pool to keep)."""
     try:
-        response = http.post(url, json=body, headers=headers)
+        with httpx.Client(timeout=timeout) as http:
+            response = http.post(url, json=body, headers=headers)
     except httpx.HTTPError as exc:
         raise ModelUnreachable(f"the model at {url} could not be reached: {exc}") from exc
     if response.status_code >= 400:
@@ -111,7 +113,7 @@ class OpenAIChat:
         self.url = base_url.rstrip("/") + "/chat/completions"
         self.model = model
         self.api_key = api_key
-        self.http = httpx.Client(timeout=timeout)
+        self.timeout = timeout
 
     def _messages(self, system: str, turns: Sequence[Turn]) -> list[dict[str, Any]]:
         out: list[dict[str, Any]] = [{"role": "system", "content": system}]
@@ -154,7 +156,7 @@ class OpenAIChat:
             ],
         }
         headers = {"Authorization": f"Bearer {self.api_key}"} if self.api_key else {}
-        answer = _post(self.http, self.url, body, headers)
+        answer = _post(self.url, body, headers, self.timeout)
         try:
             message = answer["choices"][0]["message"]
             calls = tuple(
@@ -183,7 +185,7 @@ class AnthropicMessages:
         self.model = model
         self.api_key = api_key
         self.max_tokens = max_tokens
-        self.http = httpx.Client(timeout=timeout)
+        self.timeout = timeout
 
     @staticmethod
     def _messages(turns: Sequence[Turn]) -> list[dict[str, Any]]:
@@ -231,7 +233,7 @@ class AnthropicMessages:
         headers = {"anthropic-version": self.VERSION}
         if self.api_key:
             headers["x-api-key"] = self.api_key
-        answer = _post(self.http, self.url, body, headers)
+        answer = _post(self.url, body, headers, self.timeout)
         try:
             blocks = answer["content"]
             text = "".join(b.get("text", "") for b in blocks if b.get("type") == "text")

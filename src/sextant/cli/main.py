@@ -380,7 +380,7 @@ def _token(
     if ttl is not None:
         extra["exp"] = int(time.time()) + ttl
     claim = policy.jwt.email_claim if policy else "email"
-    made = make_jwt(key, email, email_claim=claim, **extra)
+    made = make_jwt(key, email, email_claim=claim, claims=extra)
     if service is not None and policy is not None:
         try:
             caller = service.authenticate({"authorization": f"Bearer {made}"}, "cli", None)

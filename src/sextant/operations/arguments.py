@@ -23,6 +23,7 @@ __all__ = [
     "FieldValuesArguments",
     "MetricArguments",
     "SearchArguments",
+    "SessionArguments",
     "TableArguments",
 ]
 
@@ -86,6 +87,14 @@ class SearchArguments(_Arguments):
 
 class ExecuteArguments(_Arguments):
     query: Token
+
+
+class SessionArguments(_Arguments):
+    """``POST /auth/sso``: a JWT to exchange for a session."""
+
+    jwt: Annotated[StrictStr, Field(min_length=1, max_length=16_384)] = Field(
+        description="A JWT signed as for Bearer"
+    )
 
 
 # -- the classic API -------------------------------------------------------------------------

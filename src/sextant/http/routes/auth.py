@@ -5,19 +5,15 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
 from sextant.http.deps import client_address, get_service
+from sextant.operations.arguments import SessionArguments
 from sextant.service import Sextant
 
 __all__ = ["router"]
 
 router = APIRouter(prefix="/auth", tags=["auth"])
-
-
-class SsoRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    jwt: str = Field(min_length=1, max_length=16_384, description="A JWT signed as for Bearer")
 
 
 class SsoResponse(BaseModel):
@@ -28,7 +24,7 @@ class SsoResponse(BaseModel):
 @router.post("/sso", summary="Exchange a JWT for a session token", response_model=SsoResponse)
 @router.post("/sso/to_session", include_in_schema=True, response_model=SsoResponse)
 def sso(
-    body: SsoRequest, request: Request, service: Annotated[Sextant, Depends(get_service)]
+    body: SessionArguments, request: Request, service: Annotated[Sextant, Depends(get_service)]
 ) -> SsoResponse:
     grant = service.exchange_jwt(body.jwt, client_address(request))
     return SsoResponse(
