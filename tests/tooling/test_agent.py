@@ -183,7 +183,8 @@ def test_a_large_result_is_cut_with_the_note(live: Live, tmp_path: Path) -> None
     assert result["note"] == (
         "results truncated to 200 rows of 2,000 or more; ask a more specific question"
     )
-    full = AgentClient(live.url, api_key=live.key).run_card(card)
+    with AgentClient(live.url, api_key=live.key) as client:
+        full = client.run_card(card)
     assert len(json.dumps(full.rows)) > 30_000  # the whole result would not have fit
 
 

@@ -77,6 +77,9 @@ class InProcess:
     async def curated_cards(self) -> list[dict[str, Any]]:
         return await self._call(self.api.curated_cards)
 
+    async def curated_card(self, card_id: int) -> dict[str, Any] | None:
+        return await self._call(self.api.curated_card, card_id)
+
     async def run_card(self, args: CardRunArguments) -> Rows:
         return await self._rows(self.api.prepare_card, args)
 
@@ -133,6 +136,9 @@ class Remote:
     async def curated_cards(self) -> list[dict[str, Any]]:
         cards = await self._call(self.client.curated_cards())
         return [card.model_dump(exclude_unset=True) for card in cards]
+
+    async def curated_card(self, card_id: int) -> dict[str, Any] | None:
+        return next((c for c in await self.curated_cards() if c["id"] == card_id), None)
 
     async def run_card(self, args: CardRunArguments) -> Rows:
         parameters = [p.model_dump(exclude_unset=True) for p in args.parameters]

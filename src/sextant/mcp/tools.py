@@ -46,6 +46,8 @@ class ToolBackend(Protocol):
 
     async def curated_cards(self) -> list[dict[str, Any]]: ...
 
+    async def curated_card(self, card_id: int) -> dict[str, Any] | None: ...
+
     async def run_card(self, args: CardRunArguments) -> Rows: ...
 
     def limits(self) -> tuple[int, int]:
@@ -95,8 +97,7 @@ async def _list_cards(backend: ToolBackend, args: NoArguments) -> dict[str, Any]
 
 
 async def _run_card(backend: ToolBackend, args: CardRunArguments) -> dict[str, Any]:
-    cards = {card["id"]: card for card in await backend.curated_cards()}
-    card = cards.get(args.card_id)
+    card = await backend.curated_card(args.card_id)
     if card is None:
         raise ToolFailure(f"card_id {args.card_id} is not in the allowed card list")
     rows, size = backend.limits()

@@ -16,7 +16,7 @@ import anyio
 
 from sextant.auth.principal import Principal
 from sextant.cards.parameters import CardQueryRequest
-from sextant.errors import NotFoundError
+from sextant.errors import ForbiddenError, NotFoundError
 from sextant.operations.arguments import (
     CardArguments,
     CardListArguments,
@@ -31,13 +31,13 @@ from sextant.operations.arguments import (
     TableArguments,
 )
 from sextant.operations.table import operation
-from sextant.permissions.decide import collection_access
 from sextant.query.executor import Outcome, Prepared
 from sextant.query.normal import NormQuery
 from sextant.query.problems import Problems
 from sextant.query.resolve import normalize
 from sextant.query.spec import QueryRequest
 from sextant.search.items import search_item
+from sextant.store.snapshot import Snapshot
 from sextant.warehouse.runner import Execution
 
 if TYPE_CHECKING:
@@ -198,32 +198,34 @@ class AgentAPI:
         """The cards agents are offered: those of the model's ``settings.agent.collections``
         (every collection when unset) that the caller may read; no SQL."""
         snapshot = self.core.snapshot()
-        allowed = self.core.agent_collections()
-        out = []
-        for card in self.core.classic.cards(principal, "all", None):
-            collection = snapshot.collections.get(card["collection_id"] or -1)
-            if collection is None or (allowed is not None and collection.name not in allowed):
-                continue
-            if not collection_access(principal, snapshot, collection.id).allowed:
-                continue
-            out.append(
-                {
-                    "id": card["id"],
-                    "name": card["name"],
-                    "description": card["description"] or "",
-                    "type": card["type"],
-                    "collection": "/" + collection.name,
-                    "result_columns": [
-                        {"name": c["name"], "type": c["base_type"]} for c in card["result_metadata"]
-                    ],
-                    "parameters": card["parameters"],
-                }
-            )
-        return out
+        return [
+            curated
+            for card in self.core.classic.cards(principal, "all", None)
+            if (curated := self._curated(snapshot, card)) is not None
+        ]
 
-    def curated_card(self, principal: Principal, card_id: int) -> dict[str, Any]:
-        """One curated card of the caller's list; 404 when it is not in the list."""
-        for card in self.curated_cards(principal):
-            if card["id"] == card_id:
-                return card
-        raise NotFoundError(f"card_id {card_id} is not in the allowed card list")
+    @operation("curated_card", METRIC_READ)
+    def curated_card(self, principal: Principal, card_id: int) -> dict[str, Any] | None:
+        """One card of the caller's curated list, or None when it is not in the list."""
+        try:
+            card = self.core.classic.card(principal, card_id)
+        except (NotFoundError, ForbiddenError):
+            return None
+        return self._curated(self.core.snapshot(), card)
+
+    def _curated(self, snapshot: Snapshot, card: dict[str, Any]) -> dict[str, Any] | None:
+        allowed = self.core.agent_collections()
+        collection = snapshot.collections.get(card["collection_id"] or -1)
+        if collection is None or (allowed is not None and collection.name not in allowed):
+            return None
+        return {
+            "id": card["id"],
+            "name": card["name"],
+            "description": card["description"] or "",
+            "type": card["type"],
+            "collection": "/" + collection.name,
+            "result_columns": [
+                {"name": c["name"], "type": c["base_type"]} for c in card["result_metadata"]
+            ],
+            "parameters": card["parameters"],
+        }
