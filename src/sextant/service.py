@@ -342,7 +342,8 @@ class Sextant:
     def explain(self, principal: Principal, token: object, dialect: str | None = None) -> str:
         """The SQL a token compiles to when ``principal`` runs it (sandboxes included)."""
         norm = decode_token(token, self.token_secret())
-        _, compiled, _, engine = self.queries.compile(principal, norm)
+        resolved, compiled = self.queries.compile(principal, norm)
+        engine = self.snapshot().databases[resolved.table.database_id].engine
         return to_sql(compiled.expr, dialect or engine)
 
     def embedder(self) -> Embedder:

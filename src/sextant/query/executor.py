@@ -1,20 +1,28 @@
-"""Construct and execute: tokens in, rows out, as the calling user, stoppable and audited."""
+"""Construct and execute: tokens in, rows out, as the calling user, stoppable and audited.
+
+Preparing a query checks it completely for the caller (every 4xx is raised there) and takes
+a place in line; running it waits for its turn, compiles it (over table schemas known in
+advance, so no connection or lock is held while compiling), and runs it in the warehouse — the
+wait, the compilation and the warehouse's work all count against the query's time limit. A
+failure ends its own query only: a connection is replaced only when the failure may have
+broken it, and only once nobody else uses it.
+"""
 
 from __future__ import annotations
 
 import json
 import logging
 import time
+import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
-import ibis.expr.types as ir
 from sqlalchemy import Engine
 
 from sextant.auth.principal import Principal
 from sextant.cache import LRU
-from sextant.errors import UserError, first_line
+from sextant.errors import UserError, WarehouseError, first_line
 from sextant.query.compile import Compiled, compile_query
 from sextant.query.gate import QueryGate, Ticket
 from sextant.query.normal import NormQuery
@@ -22,11 +30,13 @@ from sextant.query.problems import Problems
 from sextant.query.resolve import Resolved, normalize, resolve
 from sextant.query.result_cache import ResultCache, result_key
 from sextant.query.results import QueryFailure, QueryResult, result_from_arrow
+from sextant.query.schemas import TableSchemas
 from sextant.query.spec import QueryRequest
-from sextant.query.token import decode_token, encode_token
+from sextant.query.sql import to_sql
+from sextant.query.token import MAX_TOKEN, decode_token, encode_token
 from sextant.store.audit import record
-from sextant.store.snapshot import Snapshot, TableRow
-from sextant.warehouse.pool import Warehouses
+from sextant.store.snapshot import Snapshot
+from sextant.warehouse.pool import Warehouses, broken_connection
 from sextant.warehouse.runner import Execution, QueryCancelled, QueryTimedOut, run_query
 
 __all__ = ["AuditTarget", "Limits", "Outcome", "Prepared", "QueryEngine"]
@@ -53,21 +63,27 @@ class AuditTarget:
 
 @dataclass
 class Prepared:
+    """A query checked for its caller, with a place in line (its ticket)."""
+
     principal: Principal
     norm: NormQuery
-    resolved: Resolved | None = None
-    compiled: Compiled | None = None
-    database: str = ""
-    engine: str = ""
-    ticket: Ticket | None = None
-    failure: str | None = None  # the warehouse failed before the query could start
+    resolved: Resolved
+    snapshot: Snapshot
+    plan_key: tuple[Any, ...]
+    ticket: Ticket
     audit: AuditTarget | None = None
+    compiled: Compiled | None = field(default=None, repr=False)
 
     @property
     def audit_target(self) -> AuditTarget:
         if self.audit is not None:
             return self.audit
         return AuditTarget("query.execute", self.norm.kind, self.norm.entity)
+
+    def abandon(self) -> None:
+        """Give the place in line back when the query will never run (the caller left before
+        it started); harmless after the run, which gives it back itself."""
+        self.ticket.release()
 
 
 Outcome = QueryResult | QueryFailure
@@ -90,7 +106,8 @@ class QueryEngine:
         self.secret = secret
         self.gate = gate
         self.limits = limits
-        self._plans: LRU[tuple[Resolved, Compiled, str, str]] = LRU(512)
+        self.schemas = TableSchemas(warehouses)
+        self._plans: LRU[Compiled] = LRU(512)
         self.results = results
 
     # -- construct -------------------------------------------------------------------------
@@ -99,36 +116,33 @@ class QueryEngine:
         problems = Problems()
         norm = normalize(request, principal, snapshot, problems)
         resolve(norm, principal, snapshot, problems)  # raises with every problem at once
-        return encode_token(norm, self.secret())
+        token = encode_token(norm, self.secret())
+        if len(token) > MAX_TOKEN:  # the size caps of resolve keep tokens well below this
+            raise UserError(f"The query is too large (its token passes {MAX_TOKEN} bytes).")
+        return token
 
-    # -- execute ---------------------------------------------------------------------------
-    def compile(self, principal: Principal, norm: NormQuery) -> tuple[Resolved, Compiled, str, str]:
-        """Resolve for ``principal`` and compile (sandboxes included), fresh every time."""
+    # -- compile ---------------------------------------------------------------------------
+    def compile(self, principal: Principal, norm: NormQuery) -> tuple[Resolved, Compiled]:
+        """Resolve for ``principal`` and compile (sandboxes included), with the SQL text."""
         snapshot = self.snapshot()
         resolved = resolve(norm, principal, snapshot)
+        return resolved, self._compile(principal, resolved, snapshot)
+
+    def _compile(self, principal: Principal, resolved: Resolved, snapshot: Snapshot) -> Compiled:
         database = snapshot.databases[resolved.table.database_id]
-        try:
-            with self.warehouses.connection(database.name) as con:
+        compiled = compile_query(
+            resolved,
+            principal,
+            snapshot,
+            self.schemas.opener(database.name, snapshot.version),
+            raw_cap=self.limits.raw_rows,
+            aggregated_cap=self.limits.aggregated_rows,
+        )
+        return replace(compiled, sql=to_sql(compiled.expr, database.engine))
 
-                def open_table(table: TableRow) -> ir.Table:
-                    return con.table(table.name, database=table.schema)
-
-                compiled = compile_query(
-                    resolved,
-                    principal,
-                    snapshot,
-                    open_table,
-                    raw_cap=self.limits.raw_rows,
-                    aggregated_cap=self.limits.aggregated_rows,
-                )
-                compiled = replace(compiled, sql=str(con.compile(compiled.expr)))
-        except Exception:
-            self.warehouses.discard(database.name)  # reconnect next time
-            raise
-        return resolved, compiled, database.name, database.engine
-
+    # -- prepare ---------------------------------------------------------------------------
     def prepare(self, principal: Principal, token: object) -> Prepared:
-        """Check the token and the caller, compile, and take a place in line (4xx here)."""
+        """Check the token and the caller, and take a place in line (4xx here)."""
         norm = decode_token(token, self.secret())
         assert isinstance(token, str)  # decode_token refuses anything else
         return self.prepare_query(principal, norm, plan_key=token)
@@ -141,94 +155,90 @@ class QueryEngine:
         plan_key: str | None = None,
         audit: AuditTarget | None = None,
     ) -> Prepared:
-        """Resolve ``norm`` for the caller, compile, and take a place in line (4xx here).
+        """Resolve ``norm`` for the caller (every 4xx) and take a place in line (429).
 
-        Plans are cached per query (its token, or its canonical form), caller (id, groups,
-        attributes) and model version, so a repeated execution skips resolution and
-        compilation but never crosses callers.
+        Compiled plans are cached per query (its token, or its canonical form), caller (id,
+        groups, attributes) and model version, so a repeated execution skips compilation but
+        never crosses callers.
         """
+        snapshot = self.snapshot()
+        resolved = resolve(norm, principal, snapshot)
         key = (
             plan_key or json.dumps(norm.to_json(), sort_keys=True, default=str),
             principal.user_id,
             principal.groups,
             tuple(sorted(principal.attributes.items())),
-            self.snapshot().version,
+            snapshot.version,
         )
-        plan = self._plans.get(key)
-        if plan is None:
-            try:
-                plan = self.compile(principal, norm)
-            except UserError:
-                raise
-            except Exception as exc:  # the warehouse is down or refused: a 202 "failed"
-                log.warning("cannot prepare a query for user %s: %s", principal.user_id, exc)
-                return Prepared(principal, norm, failure=first_line(exc), audit=audit)
-            self._plans.put(key, plan)
-        resolved, compiled, database, engine = plan
         ticket = self.gate.admit(principal.user_id)
-        return Prepared(principal, norm, resolved, compiled, database, engine, ticket, None, audit)
+        return Prepared(principal, norm, resolved, snapshot, key, ticket, audit)
 
     def forget_plans(self) -> None:
         self._plans.clear()
+        self.schemas.clear()
 
+    # -- run -------------------------------------------------------------------------------
     def run(self, prepared: Prepared, execution: Execution) -> Outcome:
-        """Run a prepared query to completion or failure (never raises for the warehouse)."""
+        """Run a prepared query to completion or failure (never raises for the warehouse):
+        wait for its turn, compile, run; all within the time limit."""
         started = time.perf_counter()
+        timeout = self.limits.timeout_seconds
         status, rows, error = "completed", None, None
         result: QueryResult | None = None
         detail: dict[str, object] | None = None
+        database = prepared.snapshot.databases[prepared.resolved.table.database_id]
         try:
-            if prepared.failure is not None:
-                raise _Unavailable(prepared.failure)
-            assert prepared.ticket is not None and prepared.compiled is not None
-            key = result_key(
-                prepared.database, prepared.compiled.sql or "", repr(prepared.compiled.columns)
-            )
+            if not prepared.ticket.wait(timeout):
+                raise QueryTimedOut()
+            execution.check()
+            compiled = self._plans.get(prepared.plan_key)
+            if compiled is None:
+                compiled = self._compile(prepared.principal, prepared.resolved, prepared.snapshot)
+                self._plans.put(prepared.plan_key, compiled)
+            prepared.compiled = compiled
+            key = result_key(database.name, compiled.sql or "", repr(compiled.columns))
             cached = self.results.get(key) if self.results is not None else None
             if cached is not None:
-                result = QueryResult.from_cache(prepared.compiled.columns, cached)
+                result = QueryResult.from_cache(compiled.columns, cached)
                 detail = {"cached": True}
-                raise _Cached()
-            if not prepared.ticket.wait(self.limits.timeout_seconds):
-                raise QueryTimedOut()
-            with self.warehouses.lease(prepared.database) as (backend, lock):
-                elapsed = time.perf_counter() - started
-                table = run_query(
-                    backend,
-                    prepared.engine,
-                    prepared.compiled.expr,
-                    execution,
-                    max(0.001, self.limits.timeout_seconds - elapsed),
-                    sql=prepared.compiled.sql,
-                    compile_lock=lock,
+            else:
+                left = timeout - (time.perf_counter() - started)
+                if left <= 0:
+                    raise QueryTimedOut()
+                table = self._in_warehouse(
+                    database.name, database.engine, compiled, execution, left
                 )
-            running_ms = int((time.perf_counter() - started) * 1000)
-            result = result_from_arrow(
-                table,
-                prepared.compiled.columns,
-                row_cap=prepared.compiled.row_cap,
-                cap_binds=prepared.compiled.cap_binds,
-                running_ms=running_ms,
-            )
+                result = result_from_arrow(
+                    table,
+                    compiled.columns,
+                    row_cap=compiled.row_cap,
+                    cap_binds=compiled.cap_binds,
+                    running_ms=int((time.perf_counter() - started) * 1000),
+                )
+                if self.results is not None:
+                    self.results.put(key, result.to_cache())
             rows = result.row_count
-            if self.results is not None:
-                self.results.put(key, result.to_cache())
-        except _Cached:
-            pass
         except QueryTimedOut:
             status = "timeout"
-            error = f"The query ran longer than {self.limits.timeout_seconds:g} s and was stopped."
+            error = f"The query ran longer than {timeout:g} s and was stopped."
         except QueryCancelled:
             status, error = "cancelled", "The query was cancelled."
-        except Exception as exc:  # the warehouse refused: report it, without internals
-            if prepared.failure is None:
-                self.warehouses.discard(prepared.database)
+        except Exception as exc:  # said without the engine's internals; the log has them
+            reference = uuid.uuid4().hex[:12]
             status = "failed"
-            error = "The warehouse could not run the query: " + first_line(exc)
-            log.warning("query failed for user %s: %s", prepared.principal.user_id, exc)
+            error = (
+                f"The warehouse is unavailable; try again later (reference {reference})."
+                if isinstance(exc, WarehouseError)
+                else f"The warehouse could not run the query (reference {reference})."
+            )
+            log.warning(
+                "query failed for user %s (reference %s): %s",
+                prepared.principal.user_id,
+                reference,
+                first_line(exc, 2000),
+            )
         finally:
-            if prepared.ticket is not None:
-                prepared.ticket.release()
+            prepared.ticket.release()
         duration = int((time.perf_counter() - started) * 1000)
         target = prepared.audit_target
         record(
@@ -247,10 +257,24 @@ class QueryEngine:
             return QueryFailure(status, error or "The query did not complete.")
         return result
 
-
-class _Unavailable(Exception):
-    pass
-
-
-class _Cached(Exception):
-    """The answer came from the result cache."""
+    def _in_warehouse(
+        self, database: str, engine: str, compiled: Compiled, execution: Execution, budget: float
+    ) -> Any:
+        """Run the compiled SQL on a leased connection; a failure that may have broken the
+        connection takes it (and only it) out of service."""
+        with self.warehouses.lease(database) as (backend, lock):
+            try:
+                return run_query(
+                    backend,
+                    engine,
+                    compiled.expr,
+                    execution,
+                    budget,
+                    sql=compiled.sql,
+                    compile_lock=lock,
+                )
+            except Exception as exc:
+                stopped = isinstance(exc, QueryTimedOut | QueryCancelled)
+                if not stopped and broken_connection(exc):
+                    self.warehouses.discard(database, backend)
+                raise

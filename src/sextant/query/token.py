@@ -12,10 +12,10 @@ from typing import Any
 from sextant.errors import InvalidRequestError
 from sextant.query.normal import NormQuery, from_json
 
-__all__ = ["InvalidQueryError", "decode_token", "encode_token"]
+__all__ = ["MAX_TOKEN", "InvalidQueryError", "decode_token", "encode_token"]
 
 _VERSION = 1
-_MAX_TOKEN = 256 * 1024
+MAX_TOKEN = 256 * 1024
 
 
 class InvalidQueryError(InvalidRequestError):
@@ -40,7 +40,7 @@ def encode_token(query: NormQuery, secret: bytes) -> str:
 def decode_token(token: object, secret: bytes) -> NormQuery:
     """The query of an untampered token; ``invalid_query`` (400) otherwise."""
     invalid = InvalidQueryError("The query token is invalid or has been tampered with.")
-    if not isinstance(token, str) or not token or len(token) > _MAX_TOKEN:
+    if not isinstance(token, str) or not token or len(token) > MAX_TOKEN:
         raise invalid
     try:
         envelope = json.loads(base64.urlsafe_b64decode(token.encode("ascii")))

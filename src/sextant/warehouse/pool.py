@@ -2,8 +2,12 @@
 
 Connections open lazily. DuckDB (a cursor per query on one connection) and Spark (one session
 per process) share a single connection; the server engines and SQLite get up to ``size``
-connections, each used by one request at a time, so queries run side by side. A failure
-discards the database's connections: idle ones close at once, busy ones when they come back.
+connections, each used by one request at a time, so queries run side by side.
+
+A connection is closed only when no request holds it: discarding one (after a failure that
+broke it) or the whole database's (after an outage) takes it out of service at once, and the
+last request still using it closes it when it is done. One request's failure therefore never
+ends another's query.
 """
 
 from __future__ import annotations
@@ -22,14 +26,32 @@ from sextant.model.validate import engine_of
 from sextant.warehouse.connection import connect
 from sextant.warehouse.engines import profile
 
-__all__ = ["Warehouses"]
+__all__ = ["Warehouses", "broken_connection"]
+
+_BROKEN = frozenset(
+    {
+        "ConnectionException",  # DuckDB
+        "IOException",
+        "FatalException",
+        "InternalException",
+        "OperationalError",  # DB-API: psycopg, mysqlclient, sqlite3
+        "InterfaceError",
+    }
+)
+
+
+def broken_connection(exc: BaseException) -> bool:
+    """Whether a failure may have broken the connection it ran on (as opposed to a query the
+    engine refused: a bad cast, a division by zero), by the driver's error class."""
+    if isinstance(exc, ConnectionError | OSError):
+        return True
+    return any(cls.__name__ in _BROKEN for cls in type(exc).__mro__)
 
 
 @dataclass
 class _Slot:
     lock: threading.Lock = field(default_factory=threading.Lock)
     backend: BaseBackend | None = None
-    generation: int = 0
 
 
 @dataclass
@@ -39,7 +61,6 @@ class _Pool:
     slots: list[_Slot] = field(default_factory=list)
     free: threading.Semaphore = field(init=False)  # pooled: slots not held by a request
     opening: threading.Lock = field(default_factory=threading.Lock)  # shared: one connect
-    generation: int = 0
 
     def __post_init__(self) -> None:
         self.free = threading.Semaphore(self.size)
@@ -65,6 +86,8 @@ class Warehouses:
         self._wait_seconds = wait_seconds
         self._pools: dict[str, _Pool] = {}
         self._guard = threading.Lock()
+        self._holders: dict[int, int] = {}  # id(backend) -> requests holding it
+        self._doomed: dict[int, BaseBackend] = {}  # to close when its last holder leaves
 
     def _pool(self, database: str) -> _Pool:
         with self._guard:
@@ -75,6 +98,32 @@ class Warehouses:
                 self._pools[database] = pool
             return pool
 
+    # -- who holds what (under the guard) ----------------------------------------------------
+    def _hold(self, backend: BaseBackend) -> None:
+        with self._guard:
+            self._holders[id(backend)] = self._holders.get(id(backend), 0) + 1
+
+    def _release(self, backend: BaseBackend) -> None:
+        with self._guard:
+            left = self._holders.get(id(backend), 1) - 1
+            if left > 0:
+                self._holders[id(backend)] = left
+                return
+            self._holders.pop(id(backend), None)
+            doomed = self._doomed.pop(id(backend), None)
+        _close(doomed)
+
+    def _doom(self, backend: BaseBackend | None) -> BaseBackend | None:
+        """Close ``backend`` when nobody holds it; returns it when it can be closed now.
+        Under the guard."""
+        if backend is None:
+            return None
+        if self._holders.get(id(backend)):
+            self._doomed[id(backend)] = backend
+            return None
+        return backend
+
+    # -- leases ------------------------------------------------------------------------------
     def _take(self, pool: _Pool) -> _Slot:
         """A slot nobody holds (the semaphore guarantees one exists or may be added)."""
         with self._guard:
@@ -86,15 +135,9 @@ class Warehouses:
             pool.slots.append(slot)
             return slot
 
-    def _open(self, database: str, pool: _Pool, slot: _Slot) -> BaseBackend:
-        if slot.backend is not None and slot.generation != pool.generation:
-            if not pool.shared:  # a shared connection may still serve a query: let it go
-                _close(slot.backend)
-            slot.backend = None
+    def _open(self, database: str, slot: _Slot) -> BaseBackend:
         if slot.backend is None:
-            generation = pool.generation
             slot.backend = connect(self._urls()[database], self._base_dir())
-            slot.generation = generation
         return slot.backend
 
     @contextmanager
@@ -109,8 +152,12 @@ class Warehouses:
                     pool.slots.append(_Slot())
                 slot = pool.slots[0]
             with pool.opening:
-                backend = self._open(database, pool, slot)
-            yield backend, slot.lock
+                backend = self._open(database, slot)
+                self._hold(backend)
+            try:
+                yield backend, slot.lock
+            finally:
+                self._release(backend)
             return
         if not pool.free.acquire(timeout=self._wait_seconds):
             raise WarehouseError(
@@ -120,11 +167,13 @@ class Warehouses:
         try:
             slot = self._take(pool)
             try:
-                yield self._open(database, pool, slot), threading.Lock()
+                backend = self._open(database, slot)
+                self._hold(backend)
+                try:
+                    yield backend, threading.Lock()
+                finally:
+                    self._release(backend)
             finally:
-                if slot.generation != pool.generation:  # discarded while in use
-                    _close(slot.backend)
-                    slot.backend = None
                 slot.lock.release()
         finally:
             pool.free.release()
@@ -135,33 +184,28 @@ class Warehouses:
         with self.lease(database) as (backend, lock), lock:
             yield backend
 
-    def _retire(self, pool: _Pool) -> list[BaseBackend]:
-        """A new generation: idle connections are taken out (returned, to be closed), busy ones
-        close when their holder gives them back. Under the guard, so that no lease sees a
-        slot locked here and adds another."""
-        pool.generation += 1
-        idle: list[BaseBackend] = []
-        for slot in pool.slots:
-            if slot.lock.acquire(blocking=False):
-                if slot.backend is not None:
-                    idle.append(slot.backend)
-                    slot.backend = None
-                slot.lock.release()
-        return idle
-
-    def discard(self, database: str) -> None:
-        """Drop the database's connections after a failure, so that the next use reconnects."""
+    # -- taking connections out of service ---------------------------------------------------
+    def discard(self, database: str, backend: BaseBackend | None = None) -> None:
+        """Take ``backend`` (one that failed in a way that may have broken it), or every
+        connection of the database (after an outage), out of service: the next use
+        reconnects, and each closes as soon as no request holds it, so no running query is
+        cut."""
         pool = self._pool(database)
+        closable: list[BaseBackend] = []
         with self._guard:
-            idle = self._retire(pool)
-        for backend in idle:
-            _close(backend)
+            for slot in pool.slots:
+                if slot.backend is not None and backend in (None, slot.backend):
+                    if (now := self._doom(slot.backend)) is not None:
+                        closable.append(now)
+                    slot.backend = None
+        for item in closable:
+            _close(item)
 
     def close(self) -> None:
-        """Close every idle connection; busy ones close when their query ends."""
+        """Close every connection nobody holds; held ones close when their query ends."""
         with self._guard:
-            pools = list(self._pools.values())
+            names = list(self._pools)
+        for name in names:
+            self.discard(name)
+        with self._guard:
             self._pools.clear()
-            idle = [backend for pool in pools for backend in self._retire(pool)]
-        for backend in idle:
-            _close(backend)
