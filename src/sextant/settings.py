@@ -50,11 +50,18 @@ class Settings:
     max_queries_per_user: int = 2
     max_queued_queries: int = 32
     max_request_bytes: int = 1_000_000
+    # slow or oversized requests (sextant.http.protocol); pair with the reverse proxy's own
+    head_timeout_seconds: float = 10.0
+    body_timeout_seconds: float = 30.0
+    max_header_bytes: int = 65_536
+    keep_alive_seconds: int = 5
     redis_url: str | None = field(default=None, repr=False)
     result_cache_seconds: float = 0.0
     workers: int = 1
     # addresses (or networks) whose X-Forwarded-For names the client: the reverse proxy
-    trusted_proxies: str = "127.0.0.1"
+    # unset: 127.0.0.1 when listening on loopback (a proxy on the same machine), no proxy
+    # otherwise (X-Forwarded-For from anywhere else is ignored)
+    trusted_proxies: str | None = None
     embedding_url: str | None = None
     embedding_model: str | None = None
     embedding_api_key: str | None = field(default=None, repr=False)
@@ -83,6 +90,10 @@ class Settings:
             "max_queries_per_user",
             "max_request_bytes",
             "agent_max_calls",
+            "head_timeout_seconds",
+            "body_timeout_seconds",
+            "max_header_bytes",
+            "keep_alive_seconds",
         )
         if self.llm_provider not in ("openai", "anthropic"):
             raise ConfigurationError(
@@ -104,7 +115,10 @@ class Settings:
         return replace(self, **{k: v for k, v in overrides.items() if v is not None})
 
     def proxy_networks(self) -> list[str]:
-        """``trusted_proxies`` as uvicorn's forwarded_allow_ips: IPs and networks, or ``*``."""
+        """``trusted_proxies`` as uvicorn's forwarded_allow_ips: IPs and networks, or ``*``.
+        Unset: the loopback address when the server listens on loopback, else nothing."""
+        if self.trusted_proxies is None:
+            return ["127.0.0.1"] if _loopback(self.host) else []
         entries = [e.strip() for e in self.trusted_proxies.split(",") if e.strip()]
         for entry in entries:
             if entry == "*":
@@ -136,6 +150,15 @@ class Settings:
         return cls(env=env, **values)
 
 
+def _loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
 _INTEGERS = frozenset(
     {
         "port",
@@ -150,6 +173,8 @@ _INTEGERS = frozenset(
         "max_request_bytes",
         "workers",
         "agent_max_calls",
+        "max_header_bytes",
+        "keep_alive_seconds",
     }
 )
 
@@ -157,7 +182,13 @@ _INTEGERS = frozenset(
 def _convert(name: str, raw: str) -> Any:
     if name in {"data_dir", "config", "agent_log"}:
         return Path(raw)
-    if name in {"query_timeout_seconds", "result_cache_seconds", "agent_cache_seconds"}:
+    if name in {
+        "query_timeout_seconds",
+        "result_cache_seconds",
+        "agent_cache_seconds",
+        "head_timeout_seconds",
+        "body_timeout_seconds",
+    }:
         return float(raw)
     if name in _INTEGERS:
         return int(raw)

@@ -68,3 +68,16 @@ def test_sextant_serve_passes_the_trusted_proxies(tmp_path: Path) -> None:
     assert options["forwarded_allow_ips"] == ["10.0.0.0/8", "192.168.1.7"]
     with pytest.raises(ConfigurationError, match="'nginx' is not an IP address or network"):
         Settings.from_env({"SEXTANT_TRUSTED_PROXIES": "nginx"}, data_dir=tmp_path)
+
+
+def test_no_proxy_is_trusted_by_default_off_loopback(tmp_path: Path) -> None:
+    """A local client could rotate X-Forwarded-For through the default 127.0.0.1; a server
+    listening elsewhere trusts no proxy until one is configured."""
+    loopback = Settings.from_env({}, data_dir=tmp_path)
+    assert uvicorn_options(loopback)["forwarded_allow_ips"] == ["127.0.0.1"]
+    public = Settings.from_env({"SEXTANT_HOST": "0.0.0.0"}, data_dir=tmp_path)
+    assert uvicorn_options(public)["forwarded_allow_ips"] == []
+    configured = Settings.from_env(
+        {"SEXTANT_HOST": "0.0.0.0", "SEXTANT_TRUSTED_PROXIES": "10.1.2.3"}, data_dir=tmp_path
+    )
+    assert uvicorn_options(configured)["forwarded_allow_ips"] == ["10.1.2.3"]

@@ -13,7 +13,7 @@ from typing import Any
 
 from sqlalchemy import Engine
 
-from sextant.auth.bearer import INVALID_JWT, JwtConfig, verify_jwt
+from sextant.auth.bearer import JwtConfig, invalid_jwt, verify_jwt
 from sextant.auth.limiter import FailureLimiter
 from sextant.auth.principal import Principal, parse_scopes
 from sextant.errors import AuthenticationError, RateLimitedError
@@ -32,25 +32,30 @@ from sextant.store.users import (
     user_exists,
 )
 
-__all__ = [
-    "INVALID_API_KEY",
-    "INVALID_FORMAT",
-    "INVALID_SESSION",
-    "MISSING",
-    "AuthPolicy",
-    "Authenticator",
-]
+__all__ = ["AuthPolicy", "Authenticator", "missing_authorization"]
 
-MISSING = AuthenticationError(
-    "missing_authorization",
-    "Authentication required. Use X-Metabase-Session header or Authorization: Bearer <jwt>.",
-)
-INVALID_FORMAT = AuthenticationError(
-    "invalid_authorization_format",
-    "Authorization header must use Bearer scheme: Authorization: Bearer <jwt>",
-)
-INVALID_SESSION = AuthenticationError("invalid_session", "Invalid or expired session token.")
-INVALID_API_KEY = AuthenticationError("invalid_api_key", "Invalid or revoked API key.")
+
+def missing_authorization() -> AuthenticationError:
+    return AuthenticationError(
+        "missing_authorization",
+        "Authentication required. Use X-Metabase-Session header or Authorization: Bearer <jwt>.",
+    )
+
+
+def _invalid_format() -> AuthenticationError:
+    return AuthenticationError(
+        "invalid_authorization_format",
+        "Authorization header must use Bearer scheme: Authorization: Bearer <jwt>",
+    )
+
+
+def _invalid_session() -> AuthenticationError:
+    return AuthenticationError("invalid_session", "Invalid or expired session token.")
+
+
+def _invalid_api_key() -> AuthenticationError:
+    return AuthenticationError("invalid_api_key", "Invalid or revoked API key.")
+
 
 SESSION_HEADER = "x-metabase-session"
 API_KEY_HEADER = "x-api-key"
@@ -81,26 +86,36 @@ class Authenticator:
         api_key = lowered.get(API_KEY_HEADER, "").strip()
         authorization = lowered.get("authorization", "").strip()
         if not (session or api_key or authorization):
-            raise MISSING
+            raise missing_authorization()
         self._check_limit(client)
         failure: AuthenticationError | None = None
+        found: Principal | None = None
+        # every credential given is checked, and every one that fails counts towards the
+        # limiter, even when another one succeeds: guessing keys next to a valid JWT is
+        # still guessing
         if session:
-            principal = self._from_session(session)
-            if principal is not None:
-                return principal
-            failure = INVALID_SESSION
-        if api_key:
-            principal = self._from_api_key(api_key)
-            if principal is not None:
-                return principal
-            failure = failure or INVALID_API_KEY
+            found = self._from_session(session)
+            if found is None:
+                failure = _invalid_session()
+                self._failed(client, failure)
+        if api_key and found is None:
+            found = self._from_api_key(api_key)
+            if found is None:
+                failure = failure or _invalid_api_key()
+                self._failed(client, _invalid_api_key())
+        elif api_key and self._from_api_key(api_key) is None:
+            self._failed(client, _invalid_api_key())
         if authorization:
             try:
-                return self._from_bearer(authorization)
+                bearer = self._from_bearer(authorization)
             except AuthenticationError as exc:
-                failure = exc
+                failure = failure or exc
+                self._failed(client, exc)
+            else:
+                found = found or bearer
+        if found is not None:
+            return found
         assert failure is not None
-        self._failed(client, failure)
         raise failure
 
     def _check_limit(self, client: str) -> None:
@@ -129,12 +144,12 @@ class Authenticator:
     def _from_bearer(self, authorization: str) -> Principal:
         scheme, _, token = authorization.partition(" ")
         if scheme.lower() != "bearer":
-            raise INVALID_FORMAT
+            raise _invalid_format()
         policy = self.policy()
         claims = verify_jwt(token.strip(), policy.jwt)
         identity = load_identity(self.engine, email=claims[policy.jwt.email_claim])
         if identity is None:
-            raise INVALID_JWT  # unknown and deactivated users look like bad signatures
+            raise invalid_jwt()  # unknown and deactivated users look like bad signatures
         return _principal(identity, parse_scopes(claims.get("scope")), "jwt")
 
     # -- the session exchange --------------------------------------------------------------
@@ -158,12 +173,12 @@ class Authenticator:
         provisioning = policy.provisioning
         if not provisioning.enabled:
             if identity is None:
-                raise INVALID_JWT
+                raise invalid_jwt()
             return identity
         groups = _mapped_groups(claims.get("groups"), provisioning)
         if identity is None:
             if user_exists(self.engine, email):
-                raise INVALID_JWT  # a deactivated user is never revived by a token
+                raise invalid_jwt()  # a deactivated user is never revived by a token
             provision_user(
                 self.engine,
                 email,
@@ -175,7 +190,7 @@ class Authenticator:
             sync_provisioned_groups(self.engine, identity.user_id, groups)
         fresh = load_identity(self.engine, email=email)
         if fresh is None:
-            raise INVALID_JWT
+            raise invalid_jwt()
         return fresh
 
 

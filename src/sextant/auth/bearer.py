@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import math
 import time
 import warnings
 from dataclasses import dataclass, field
@@ -12,20 +13,32 @@ import jwt
 
 from sextant.errors import AuthenticationError
 
-__all__ = [
-    "INVALID_JWT",
-    "JWT_NOT_CONFIGURED",
-    "JwtConfig",
-    "verify_jwt",
-]
+__all__ = ["JwtConfig", "invalid_jwt", "jwt_not_configured", "verify_jwt"]
 
 log = logging.getLogger("sextant.auth")
 
-INVALID_JWT = AuthenticationError("invalid_jwt", "Invalid or expired JWT token.")
-JWT_NOT_CONFIGURED = AuthenticationError(
-    "jwt_not_configured",
-    "JWT authentication is not configured. Set the JWT shared secret in admin settings.",
-)
+
+def invalid_jwt() -> AuthenticationError:
+    """The one answer to every JWT failure, so that it tells nothing about users."""
+    return AuthenticationError("invalid_jwt", "Invalid or expired JWT token.")
+
+
+def jwt_not_configured() -> AuthenticationError:
+    return AuthenticationError(
+        "jwt_not_configured",
+        "JWT authentication is not configured. Set the JWT shared secret in admin settings.",
+    )
+
+
+def _whole_number(value: object) -> bool:
+    """A NumericDate as RFC 7519 means it: a finite number of whole seconds."""
+    if isinstance(value, bool):
+        return False
+    if isinstance(value, int):
+        return True
+    return isinstance(value, float) and math.isfinite(value) and value.is_integer()
+
+
 _MIN_KEY_BYTES = 32
 
 
@@ -47,14 +60,14 @@ class JwtConfig:
 
 
 def verify_jwt(token: str, config: JwtConfig, now: float | None = None) -> dict[str, Any]:
-    """The claims of a valid token; :data:`INVALID_JWT` for every kind of failure."""
+    """The claims of a valid token; :func:`invalid_jwt` for every kind of failure."""
     if not config.secret:
-        raise JWT_NOT_CONFIGURED
+        raise jwt_not_configured()
     current = time.time() if now is None else now
     try:
         header = jwt.get_unverified_header(token)
         if header.get("alg") != "HS256":
-            raise INVALID_JWT
+            raise invalid_jwt()
         claims: dict[str, Any] = jwt.decode(
             token,
             config.secret.encode("utf-8"),
@@ -62,13 +75,13 @@ def verify_jwt(token: str, config: JwtConfig, now: float | None = None) -> dict[
             options={"require": ["iat"], "verify_iat": False, "verify_aud": False},
         )
     except jwt.PyJWTError as exc:
-        raise INVALID_JWT from exc
-    iat = claims.get("iat")
-    if isinstance(iat, bool) or not isinstance(iat, int | float):
-        raise INVALID_JWT
+        raise invalid_jwt() from exc
+    if not all(_whole_number(claims[k]) for k in ("iat", "exp", "nbf") if k in claims):
+        raise invalid_jwt()  # NaN, Infinity or a fraction never pass for a time
+    iat = claims["iat"]
     if current - iat > config.max_age_seconds or iat - current > config.max_future_seconds:
-        raise INVALID_JWT
+        raise invalid_jwt()
     email = claims.get(config.email_claim)
     if not isinstance(email, str) or not email.strip():
-        raise INVALID_JWT
+        raise invalid_jwt()
     return claims

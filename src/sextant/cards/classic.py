@@ -367,11 +367,6 @@ class Classic:
         snapshot = self.snapshot()
         return self._card_object(snapshot, self._card(principal, snapshot, card_id))
 
-    def card_database(self, card_id: int) -> int:
-        snapshot = self.snapshot()
-        card = self._all_cards(snapshot)[card_id]
-        return snapshot.tables[card.table_id].database_id
-
     def prepare_card(
         self, principal: Principal, card_id: int, request: CardQueryRequest
     ) -> Prepared:

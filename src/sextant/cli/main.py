@@ -201,13 +201,21 @@ def serve(
 
 
 def uvicorn_options(settings: Settings) -> dict[str, Any]:
-    """Where and how uvicorn listens; X-Forwarded-For is believed only from trusted proxies."""
+    """Where and how uvicorn listens: X-Forwarded-For believed only from trusted proxies,
+    request heads and bodies under time and size limits, idle connections closed."""
+    from sextant.http.protocol import configure
+
+    protocol = configure(
+        settings.head_timeout_seconds, settings.body_timeout_seconds, settings.max_header_bytes
+    )
     return {
         "host": settings.host,
         "port": settings.port,
         "log_level": settings.log_level,
         "proxy_headers": True,
         "forwarded_allow_ips": settings.proxy_networks() or [],
+        "http": protocol,
+        "timeout_keep_alive": settings.keep_alive_seconds,
     }
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from sextant.http.app import create_app
+from sextant.http.protocol import configure
 from sextant.service import Sextant
 from sextant.settings import Settings
 
@@ -14,6 +15,9 @@ __all__ = ["worker_app"]
 
 def worker_app() -> FastAPI:
     settings = Settings.from_env()
+    configure(
+        settings.head_timeout_seconds, settings.body_timeout_seconds, settings.max_header_bytes
+    )  # this worker's request limits (uvicorn builds the protocol in each process)
     service = Sextant(settings)
     service.load()
     return create_app(settings, service)

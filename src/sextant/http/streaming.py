@@ -6,12 +6,28 @@ from collections.abc import AsyncIterator, Mapping
 from typing import Any
 
 from fastapi.responses import StreamingResponse
+from starlette.types import Receive, Scope, Send
 
 from sextant.operations.api import AgentAPI
 from sextant.query.executor import Prepared
 from sextant.query.results import QueryFailure, body_chunks, failed_body
 
-__all__ = ["outcome_response"]
+__all__ = ["OutcomeResponse", "outcome_response"]
+
+
+class OutcomeResponse(StreamingResponse):
+    """A streamed execution that gives its place in line back however the exchange ends:
+    the client gone before the body started, during it, or after it."""
+
+    def __init__(self, content: AsyncIterator[str], prepared: Prepared) -> None:
+        super().__init__(content, status_code=202, media_type="application/json")
+        self.prepared = prepared
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            self.prepared.abandon()
 
 
 def outcome_response(
@@ -27,4 +43,4 @@ def outcome_response(
         for chunk in body_chunks(outcome, extra):
             yield chunk
 
-    return StreamingResponse(stream(), status_code=202, media_type="application/json")
+    return OutcomeResponse(stream(), prepared)

@@ -53,7 +53,10 @@ class InProcess:
 
     async def _rows(self, prepare: Callable[..., Prepared], args: Any) -> Rows:
         prepared = await self._call(prepare, args)
-        outcome = await self.api.run(prepared)
+        try:
+            outcome = await self.api.run(prepared)
+        finally:
+            prepared.abandon()  # only if it never started
         if isinstance(outcome, QueryFailure):
             raise ToolFailure(outcome.message)
         columns = _columns(column_objects(outcome.columns))

@@ -44,7 +44,7 @@ _TEXT = frozenset({"string"})
 _TEMPORAL = frozenset({"temporal"})
 
 EXTRACTION_RANGES: dict[str, tuple[int, int] | None] = {
-    "year": None,
+    "year": (1, 9999),
     "quarter": (1, 4),
     "month": (1, 12),
     "day-of-week": (1, 7),

@@ -52,6 +52,8 @@ def _number(value: object) -> int | float:
     if isinstance(value, bool):
         raise ValueError
     if isinstance(value, int):
+        if not -(2**63) <= value < 2**63:
+            raise ValueError
         return value
     if isinstance(value, float):
         if not math.isfinite(value):
@@ -67,7 +69,11 @@ def _number(value: object) -> int | float:
 
 
 def _text(value: object) -> str:
-    if isinstance(value, str):
+    if isinstance(value, str) and "\x00" not in value:
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            raise ValueError from None
         return value
     raise ValueError
 

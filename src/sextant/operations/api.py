@@ -190,9 +190,6 @@ class AgentAPI:
         request = CardQueryRequest(parameters=args.parameters)
         return self.core.classic.prepare_card(principal, args.card_id, request)
 
-    def card_database(self, card_id: int) -> int:
-        return self.core.classic.card_database(card_id)
-
     @operation("curated_cards", METRIC_READ)
     def curated_cards(self, principal: Principal) -> list[dict[str, Any]]:
         """The cards agents are offered: those of the model's ``settings.agent.collections``

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
 import time
 import uuid
 from collections.abc import Callable
@@ -73,6 +74,8 @@ class Prepared:
     ticket: Ticket
     audit: AuditTarget | None = None
     compiled: Compiled | None = field(default=None, repr=False)
+    _claimed: bool = field(default=False, repr=False)
+    _claim: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     @property
     def audit_target(self) -> AuditTarget:
@@ -80,10 +83,17 @@ class Prepared:
             return self.audit
         return AuditTarget("query.execute", self.norm.kind, self.norm.entity)
 
+    def claim(self) -> bool:
+        """The run (or the abandon) that comes first owns the place in line."""
+        with self._claim:
+            first, self._claimed = not self._claimed, True
+            return first
+
     def abandon(self) -> None:
-        """Give the place in line back when the query will never run (the caller left before
-        it started); harmless after the run, which gives it back itself."""
-        self.ticket.release()
+        """The caller left: if the query has not started, give its place in line back now
+        (a run already under way gives it back itself when it ends)."""
+        if self.claim():
+            self.ticket.release()
 
 
 Outcome = QueryResult | QueryFailure
@@ -181,6 +191,8 @@ class QueryEngine:
     def run(self, prepared: Prepared, execution: Execution) -> Outcome:
         """Run a prepared query to completion or failure (never raises for the warehouse):
         wait for its turn, compile, run; all within the time limit."""
+        if not prepared.claim():  # the caller left before it started
+            return QueryFailure("cancelled", "The query was cancelled.")
         started = time.perf_counter()
         timeout = self.limits.timeout_seconds
         status, rows, error = "completed", None, None

@@ -18,7 +18,7 @@ from sextant.store.snapshot import FieldRow, Snapshot, TableRow
 
 __all__ = ["Column", "column_list", "field_id", "parse_field_id", "visible_columns"]
 
-FIELD_ID = re.compile(r"^([tc])(\d+)-(\d+)$")
+FIELD_ID = re.compile(r"^([tc])([0-9]+)-([0-9]+)$")
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import datetime as _dt
 import functools
+import math
 import operator
+import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -57,20 +59,35 @@ def _string_test(operation: str, engine: EngineProfile) -> Any:
     return _STRING_TESTS[operation]
 
 
+_NUMBER_TEXT = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
+_INT64 = (-(2**63), 2**63 - 1)
+_INTEGER_RANGES = {"type/Integer": (-(2**31), 2**31 - 1), "type/BigInteger": _INT64}
+
+
 def _number(value: object) -> int | float:
+    """A finite number (ASCII digits when written as text), integers within 64 bits."""
     if isinstance(value, bool):
         raise ValueError("expected a number")
+    number: int | float
     if isinstance(value, int | float):
-        return value
-    if isinstance(value, str):
-        try:
-            return int(value)
-        except ValueError:
-            try:
-                return float(value)
-            except ValueError:
-                pass
-    raise ValueError("expected a number")
+        number = value
+    elif isinstance(value, str) and _NUMBER_TEXT.fullmatch(value.strip()):
+        text = value.strip()
+        number = int(text) if text.lstrip("+-").isdigit() else float(text)
+    else:
+        raise ValueError("expected a number")
+    if isinstance(number, float) and not math.isfinite(number):
+        raise ValueError("expected a finite number")
+    if isinstance(number, int) and not _INT64[0] <= number <= _INT64[1]:
+        raise ValueError(f"{number} is out of range (numbers are at most 64-bit integers)")
+    return number
+
+
+def _in_range(base_type: str, number: int | float) -> int | float:
+    bounds = _INTEGER_RANGES.get(base_type)
+    if bounds is not None and not bounds[0] <= number <= bounds[1]:
+        raise ValueError(f"{number} is out of range ({bounds[0]} to {bounds[1]})")
+    return number
 
 
 def _boolean(value: object) -> bool:
@@ -82,9 +99,15 @@ def _boolean(value: object) -> bool:
 
 
 def _string(value: object) -> str:
-    if isinstance(value, str):
-        return value
-    raise ValueError("expected a string")
+    if not isinstance(value, str):
+        raise ValueError("expected a string")
+    if "\x00" in value:
+        raise ValueError("text values must not contain NUL characters")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValueError("text values must be valid Unicode (not a lone surrogate)") from None
+    return value
 
 
 def coerce_values(
@@ -107,7 +130,7 @@ def coerce_values(
         return out
     kind = kind_of(base_type)
     if kind == "number":
-        return [_number(v) for v in values]
+        return [_in_range(base_type, _number(v)) for v in values]
     if kind == "boolean":
         return [_boolean(v) for v in values]
     if kind == "temporal":

@@ -1,10 +1,15 @@
-"""Limits on queries running at once, per user and in total, with a bounded queue."""
+"""Limits on queries running at once, per user and in total, with a bounded queue.
+
+A ticket is a place in line: running or waiting. Giving it back (``release``) is safe from any
+thread, any number of times, at any moment — before the query waited, while it waits, after it
+ran — so that every path (completion, failure, time-out, a client gone before its answer
+started) returns the place exactly once.
+"""
 
 from __future__ import annotations
 
 import threading
 from collections import Counter
-from dataclasses import dataclass
 
 from sextant.errors import RateLimitedError
 
@@ -36,22 +41,34 @@ class QueryGate:
 
     def _wait(self, ticket: Ticket, timeout: float) -> bool:
         with self._cond:
-            ok = self._cond.wait_for(lambda: self._free(ticket.user_id), timeout=timeout)
+            if ticket.done:  # given back before its turn: the query will not run
+                return False
+            if ticket.running:
+                return True
+            ready = self._cond.wait_for(
+                lambda: ticket.done or self._free(ticket.user_id), timeout=timeout
+            )
+            if ticket.done:  # given back while it waited: the query will not run
+                return False
             self._waiting -= 1
-            if ok:
+            if ready:
                 self._running[ticket.user_id] += 1
-            return ok
+                ticket.running = True
+            else:
+                ticket.done = True
+            return ticket.running
 
     def _release(self, ticket: Ticket) -> None:
         with self._cond:
-            self._running[ticket.user_id] -= 1
-            if self._running[ticket.user_id] <= 0:
-                del self._running[ticket.user_id]
-            self._cond.notify_all()
-
-    def _abandon(self) -> None:
-        with self._cond:
-            self._waiting -= 1
+            if ticket.done:
+                return
+            ticket.done = True
+            if ticket.running:
+                self._running[ticket.user_id] -= 1
+                if self._running[ticket.user_id] <= 0:
+                    del self._running[ticket.user_id]
+            else:
+                self._waiting -= 1
             self._cond.notify_all()
 
     @property
@@ -59,27 +76,26 @@ class QueryGate:
         with self._cond:
             return sum(self._running.values())
 
+    @property
+    def waiting(self) -> int:
+        with self._cond:
+            return self._waiting
 
-@dataclass
+
 class Ticket:
-    gate: QueryGate
-    user_id: int
-    running: bool
-    done: bool = False
+    """One query's place in line (state guarded by the gate's lock)."""
+
+    def __init__(self, gate: QueryGate, user_id: int, *, running: bool) -> None:
+        self.gate = gate
+        self.user_id = user_id
+        self.running = running
+        self.done = False
 
     def wait(self, timeout: float) -> bool:
-        """Block until the query may run (True) or ``timeout`` passes (False)."""
-        if not self.running:
-            self.running = self.gate._wait(self, timeout)
-            if not self.running:
-                self.done = True
-        return self.running
+        """Block until the query may run (True), or ``timeout`` passes or the place is given
+        back (False)."""
+        return self.gate._wait(self, timeout)
 
     def release(self) -> None:
-        if self.done:
-            return
-        self.done = True
-        if self.running:
-            self.gate._release(self)
-        else:
-            self.gate._abandon()
+        """Give the place back (once; later calls do nothing)."""
+        self.gate._release(self)

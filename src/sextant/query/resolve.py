@@ -26,6 +26,7 @@ from sextant.query.fields import Column, column_list, parse_field_id
 from sextant.query.filters import coerce_values, kind_of
 from sextant.query.normal import NormAggregation, NormFilter, NormGroup, NormOrder, NormQuery, Ref
 from sextant.query.problems import Problems
+from sextant.query.size import check_size
 from sextant.query.spec import QueryRequest
 from sextant.store.snapshot import MetricRow, Snapshot, TableRow
 
@@ -404,6 +405,7 @@ class _Resolver:
 
     def run(self) -> Resolved:
         n = self.norm
+        check_size(n, self.problems)
         filters = [rf for i, f in enumerate(n.filters) for rf in self.filter(f"filters[{i}]", f)]
         aggregations = [
             a

@@ -95,7 +95,10 @@ def parse_temporal(value: object, base_type: str) -> _dt.date | _dt.datetime | _
         return _dt.date.fromisoformat(text)
     parsed = _dt.datetime.fromisoformat(text)
     if parsed.tzinfo is not None:
-        parsed = parsed.astimezone(_dt.UTC).replace(tzinfo=None)
+        try:
+            parsed = parsed.astimezone(_dt.UTC).replace(tzinfo=None)
+        except OverflowError:  # 9999-12-31T23:00-02:00 is past the end of the calendar
+            raise ValueError("the date and time with its offset is out of range") from None
     return parsed
 
 

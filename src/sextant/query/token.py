@@ -46,7 +46,7 @@ def decode_token(token: object, secret: bytes) -> NormQuery:
         envelope = json.loads(base64.urlsafe_b64decode(token.encode("ascii")))
         payload = {"v": envelope["v"], "q": envelope["q"]}
         mac = envelope["mac"]
-    except (ValueError, KeyError, TypeError, UnicodeError, binascii.Error) as exc:
+    except (ValueError, KeyError, TypeError, UnicodeError, binascii.Error, RecursionError) as exc:
         raise invalid from exc
     if not isinstance(mac, str) or not hmac.compare_digest(mac, _mac(secret, _canonical(payload))):
         raise invalid
@@ -54,5 +54,5 @@ def decode_token(token: object, secret: bytes) -> NormQuery:
         raise invalid
     try:
         return from_json(payload["q"])
-    except (KeyError, TypeError, ValueError) as exc:
+    except (KeyError, TypeError, ValueError, AttributeError, RecursionError) as exc:
         raise invalid from exc

@@ -108,7 +108,7 @@ async def run_card(
     parameters = (body or CardQueryRequest()).parameters
     args = CardRunArguments(card_id=number, parameters=parameters)
     prepared = await run_in_threadpool(api.prepare_card, caller, args)
-    extra = {"database_id": api.card_database(number), "context": "question"}
+    extra = {"database_id": prepared.resolved.table.database_id, "context": "question"}
     return outcome_response(api, prepared, extra)
 
 
