@@ -32,6 +32,16 @@ class AgentClient:
 
         return anyio.run(go)
 
+    def app_request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        """Any path of the app, without credentials unless given in ``headers``."""
+
+        async def go() -> httpx.Response:
+            transport = httpx.ASGITransport(app=self.app)
+            async with httpx.AsyncClient(transport=transport, base_url="http://sextant") as c:
+                return await c.request(method, path, **kwargs)
+
+        return anyio.run(go)
+
     def get(self, path: str, email: str, **kwargs: Any) -> httpx.Response:
         return self.request("GET", path, email, **kwargs)
 

@@ -7,8 +7,9 @@ from starlette.routing import Route
 
 from sextant import __version__
 from sextant.http.errors import install_error_handlers
-from sextant.http.limits import BodySizeLimit
+from sextant.http.limits import BodySizeLimit, NoStore
 from sextant.http.mcp import mcp_endpoint
+from sextant.http.openapi import document_errors
 from sextant.http.routes import agent, auth, classic, queries, search
 from sextant.service import Sextant
 from sextant.settings import Settings
@@ -36,4 +37,6 @@ def create_app(settings: Settings, service: Sextant | None = None) -> FastAPI:
         Route("/mcp", mcp_endpoint(service), methods=["GET", "POST", "DELETE"])
     )
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_request_bytes)
+    app.add_middleware(NoStore, prefixes=(b"/auth",))
+    document_errors(app)
     return app

@@ -6,7 +6,15 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StrictInt,
+    StrictStr,
+)
 
 from sextant.cards.classic import ItemModel
 from sextant.cards.parameters import ParameterValue
@@ -28,7 +36,17 @@ __all__ = [
 ]
 
 Id = Annotated[StrictInt, Field(ge=0, le=2**53)]
-SearchText = Annotated[StrictStr, Field(max_length=500)]
+
+
+def _not_blank(text: str) -> str:
+    if not text.strip():
+        raise ValueError("must not be blank")
+    return text
+
+
+SearchText = Annotated[StrictStr, Field(max_length=200), AfterValidator(_not_blank)]
+"""A search string: 1 to 200 characters, not blank (each costs an index lookup or an
+embedding; the caps bound a request's work)."""
 Token = Annotated[StrictStr, Field(min_length=1, max_length=262_144)]
 
 
@@ -80,8 +98,8 @@ class FieldValuesArguments(_Arguments):
 
 
 class SearchArguments(_Arguments):
-    term_queries: Annotated[list[SearchText], Field(max_length=20)] = []
-    semantic_queries: Annotated[list[SearchText], Field(max_length=20)] = []
+    term_queries: Annotated[list[SearchText], Field(max_length=10)] = []
+    semantic_queries: Annotated[list[SearchText], Field(max_length=5)] = []
     limit: Annotated[StrictInt, Field(ge=1, le=200)] = 50
 
 

@@ -31,6 +31,9 @@ from sextant.store.vectors import vectors_for
 
 __all__ = ["SearchIndex"]
 
+_QUESTIONS: LRU[npt.NDArray[np.float32]] = LRU(2048)
+"""Query embeddings by (embedder, text), shared by the indexes of this process."""
+
 log = logging.getLogger("sextant.search")
 
 SEMANTIC_FLOOR = 0.15  # below this cosine similarity a document is not a semantic match
@@ -150,18 +153,45 @@ class SearchIndex:
             self._matrices.put(key, found)
         return found
 
-    def _semantic_list(
-        self, principal: Principal, positions: list[int], query: str, limit: int
-    ) -> list[int]:
-        if not positions or not query.strip():
-            return []
+    def _questions(self, queries: Sequence[str]) -> dict[str, npt.NDArray[np.float32]]:
+        """The embedding of each query, from the cache or computed together in one batch."""
+        found: dict[str, npt.NDArray[np.float32]] = {}
+        missing = []
+        for query in dict.fromkeys(q for q in queries if q.strip()):
+            cached = _QUESTIONS.get((self._embedder_name(), query))
+            if cached is None:
+                missing.append(query)
+            else:
+                found[query] = cached
+        if missing:
+            vectors = self._embedder().embed(missing)
+            for query, vector in zip(missing, vectors, strict=True):
+                _QUESTIONS.put((self._embedder_name(), query), vector)
+                found[query] = vector
+        return found
+
+    def _embedder_name(self) -> str:
+        embedder = self._embedder()
+        model = getattr(embedder, "model", None) or getattr(embedder, "name", "")
+        return f"{type(embedder).__name__}:{model}"
+
+    def _semantic_lists(
+        self, principal: Principal, positions: list[int], queries: Sequence[str], limit: int
+    ) -> list[list[int]]:
+        if not positions or not queries:
+            return [[] for _ in queries]
         try:
             matrix = self._visible_vectors(principal, positions)
-            question = self._embedder().embed([query])[0]
+            questions = self._questions(queries)
         except Exception as exc:  # an unreachable embedding endpoint: keep keyword search
             log.warning("semantic search unavailable, answering with keywords only: %s", exc)
-            return []
-        sims = matrix @ question
+            return [[] for _ in queries]
+        return [
+            self._ranked(positions, matrix @ questions[q], limit) if q in questions else []
+            for q in queries
+        ]
+
+    def _ranked(self, positions: list[int], sims: npt.NDArray[np.float32], limit: int) -> list[int]:
         order = sorted(
             (j for j in range(len(positions)) if sims[j] >= SEMANTIC_FLOOR),
             key=lambda j: (-float(sims[j]), self.docs[positions[j]].name, positions[j]),
@@ -180,8 +210,6 @@ class SearchIndex:
         if term_queries:
             index = self._keyword_index(principal, positions)
             lists += [self._keyword_list(index, q) for q in term_queries]
-        lists += [
-            self._semantic_list(principal, positions, q, max(limit, 50)) for q in semantic_queries
-        ]
+        lists += self._semantic_lists(principal, positions, semantic_queries, max(limit, 50))
         fused = rrf(lists, tie=lambda i: (self.docs[i].name, self.docs[i].id))
         return [self.docs[i] for i in fused[:limit]]

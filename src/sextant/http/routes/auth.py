@@ -24,7 +24,9 @@ class SsoResponse(BaseModel):
 @router.post("/sso", summary="Exchange a JWT for a session token", response_model=SsoResponse)
 @router.post("/sso/to_session", include_in_schema=True, response_model=SsoResponse)
 def sso(
-    body: SessionArguments, request: Request, service: Annotated[Sextant, Depends(get_service)]
+    body: SessionArguments,
+    request: Request,
+    service: Annotated[Sextant, Depends(get_service)],
 ) -> SsoResponse:
     grant = service.exchange_jwt(body.jwt, client_address(request))
     return SsoResponse(
