@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import threading
 import time
 from typing import Any
 
@@ -63,3 +64,75 @@ def test_clients_that_leave_early_give_their_place_back(lab_factory: LabFactory)
         started = time.monotonic()
         assert lab.execute(A, trivial, timeout=10)["data"]["rows"] == [[10]]
         assert time.monotonic() - started < 5  # not the 60 s of a leaked slot
+
+
+def _heavy(lab: Any) -> dict[str, Any]:
+    """As large a query as the caps allow (200 text-pattern values and 800 equals values):
+    costly to compile, quick to run (a small table)."""
+    small = lab.table("SMALL")
+    return {
+        "table_id": small,
+        "filters": [
+            {
+                "field_id": f"t{small}-1",
+                "operation": "string-not-contains",
+                "values": [f"p{i}" for i in range(200)],
+            },
+            {
+                "field_id": f"t{small}-1",
+                "operation": "not-equals",
+                "values": [f"e{i}" for i in range(800)],
+            },
+        ],
+        "aggregations": [{"function": "count"}],
+    }
+
+
+def test_compiling_holds_no_lock_another_query_needs(lab_factory: LabFactory) -> None:
+    """While something holds a warehouse connection for itself (a statistics scan, say), a
+    new query still compiles and runs: compilation works on known table schemas."""
+    with lab_factory() as lab:
+        assert lab.execute(B, lab.token(B, lab.trivial()))["status"] == "completed"  # schemas
+        release = threading.Event()
+
+        def hold() -> None:
+            with lab.service.warehouses.connection("Lab"):
+                release.wait(20)
+
+        holder = threading.Thread(target=hold, daemon=True)
+        holder.start()
+        time.sleep(0.2)
+        try:
+            fresh = {**lab.trivial(), "limit": 7}  # a new plan: compiled now
+            started = time.monotonic()
+            answer = lab.execute(B, lab.token(B, fresh), timeout=15)
+            assert answer["status"] == "completed" and time.monotonic() - started < 5
+        finally:
+            release.set()
+            holder.join(10)
+
+
+def test_heavy_queries_of_one_user_do_not_stall_another(lab_factory: LabFactory) -> None:
+    with lab_factory() as lab:
+        heavy = lab.token(A, _heavy(lab))
+        trivial = lab.token(B, lab.trivial())
+        lab.execute(B, trivial)
+        threads = [in_thread(lambda: lab.execute(A, heavy)) for _ in range(4)]
+        time.sleep(0.1)
+        started = time.monotonic()
+        assert lab.execute(B, trivial)["data"]["rows"] == [[10]]
+        waited = time.monotonic() - started
+        for thread, out in threads:
+            thread.join(120)
+            assert out[0]["status"] == "completed", out
+        slowest_heavy = max(out[1] for _, out in threads)
+        assert waited < slowest_heavy  # B was not queued behind A's work
+
+
+def test_compilation_counts_against_the_time_limit(lab_factory: LabFactory) -> None:
+    with lab_factory(query_timeout_seconds=0.05) as lab:
+        started = time.monotonic()
+        answer = lab.execute(A, lab.token(A, _heavy(lab)), timeout=30)
+        assert answer["status"] == "failed"
+        assert answer["error"] == "The query ran longer than 0.05 s and was stopped."
+        assert time.monotonic() - started < 3

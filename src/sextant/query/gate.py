@@ -1,4 +1,8 @@
-"""Limits on queries running at once, per user and in total, with a bounded queue.
+"""Limits on queries running at once, per user and in total, with a bounded, fair queue.
+
+When a place frees up, it goes to the waiting query whose user has the fewest queries
+running (the earliest among equals): one user's queue never delays another user's first
+query.
 
 A ticket is a place in line: running or waiting. Giving it back (``release``) is safe from any
 thread, any number of times, at any moment — before the query waited, while it waits, after it
@@ -23,6 +27,7 @@ class QueryGate:
         self.max_waiting = max(0, max_waiting)
         self._running: Counter[int] = Counter()
         self._waiting = 0
+        self._queue: list[Ticket] = []  # waiting tickets, in arrival order
         self._cond = threading.Condition()
 
     def admit(self, user_id: int) -> Ticket:
@@ -34,7 +39,17 @@ class QueryGate:
             if self._waiting >= self.max_waiting:
                 raise RateLimitedError(1, "Too many queries are running or waiting; retry shortly.")
             self._waiting += 1
-            return Ticket(self, user_id, running=False)
+            ticket = Ticket(self, user_id, running=False)
+            self._queue.append(ticket)
+            return ticket
+
+    def _turn(self, ticket: Ticket) -> bool:
+        """Whether ``ticket`` is the waiting query that takes the next free place."""
+        if not self._free(ticket.user_id):
+            return False
+        eligible = (t for t in self._queue if self._free(t.user_id))
+        chosen = min(eligible, key=lambda t: self._running[t.user_id], default=None)
+        return chosen is ticket
 
     def _free(self, user_id: int) -> bool:
         return sum(self._running.values()) < self.total and self._running[user_id] < self.per_user
@@ -45,17 +60,17 @@ class QueryGate:
                 return False
             if ticket.running:
                 return True
-            ready = self._cond.wait_for(
-                lambda: ticket.done or self._free(ticket.user_id), timeout=timeout
-            )
+            ready = self._cond.wait_for(lambda: ticket.done or self._turn(ticket), timeout=timeout)
             if ticket.done:  # given back while it waited: the query will not run
                 return False
             self._waiting -= 1
+            self._queue.remove(ticket)
             if ready:
                 self._running[ticket.user_id] += 1
                 ticket.running = True
             else:
                 ticket.done = True
+            self._cond.notify_all()  # the next in line may be someone else now
             return ticket.running
 
     def _release(self, ticket: Ticket) -> None:
@@ -69,6 +84,7 @@ class QueryGate:
                     del self._running[ticket.user_id]
             else:
                 self._waiting -= 1
+                self._queue.remove(ticket)
             self._cond.notify_all()
 
     @property
