@@ -36,6 +36,7 @@ class UserError(SextantError):
 
     status: int = 400
     code: str = "invalid_request"
+    retry_after: int | None = None  # seconds, when trying again later may work
 
     def __init__(self, message: str, *, errors: Mapping[str, str] | None = None) -> None:
         super().__init__(message)

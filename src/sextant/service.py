@@ -35,6 +35,7 @@ from sextant.operations.api import AgentAPI
 from sextant.query.executor import Limits, QueryEngine
 from sextant.query.gate import QueryGate
 from sextant.query.result_cache import MemoryResultCache, RedisResultCache, ResultCache
+from sextant.query.scans import Scans
 from sextant.query.sql import to_sql
 from sextant.query.token import decode_token
 from sextant.search.embedding import Embedder, load_embedder
@@ -153,6 +154,9 @@ class Sextant:
                 settings.aggregated_row_limit,
             ),
             _result_cache(settings),
+        )
+        self.scans = Scans(
+            self.warehouses, self.queries.schemas, self.queries.gate, settings.query_timeout_seconds
         )
         self.classic = Classic(self.snapshot, self.engine, self.discovery, self.queries)
         self.credentials = Credentials(self.engine)
@@ -333,10 +337,9 @@ class Sextant:
         return Discovery(
             self.snapshot(),
             self.engine,
-            self.warehouses.connection,
+            self.scans.session,
             self.fingerprint_cache,
             self.settings.value_list_threshold,
-            self.warehouses.discard,
         )
 
     def explain(self, principal: Principal, token: object, dialect: str | None = None) -> str:

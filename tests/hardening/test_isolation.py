@@ -136,3 +136,31 @@ def test_compilation_counts_against_the_time_limit(lab_factory: LabFactory) -> N
         assert answer["status"] == "failed"
         assert answer["error"] == "The query ran longer than 0.05 s and was stopped."
         assert time.monotonic() - started < 3
+
+
+def test_statistics_on_demand_never_block_others_and_stop_in_time(
+    lab_factory: LabFactory,
+) -> None:
+    """Field values of a table never fingerprinted scan it in the caller's name: on their own
+    cursor, counted by the gate, stopped at the time limit; others' queries go on."""
+    with lab_factory(query_timeout_seconds=2) as lab:
+        big = lab.table("BIG")
+        trivial = lab.token(B, lab.trivial())
+        lab.execute(B, trivial)
+        headers = {"Authorization": f"Bearer {make_jwt(TEST_SECRET, A)}"}
+        path = f"/api/agent/v1/table/{big}?with-field-values=true"
+        thread, out = in_thread(lambda: httpx.get(lab.url + path, headers=headers, timeout=60))
+        time.sleep(0.3)  # A's statistics are being computed
+        for _ in range(3):
+            started = time.monotonic()
+            assert lab.execute(B, trivial, timeout=30)["data"]["rows"] == [[10]]
+            assert time.monotonic() - started < 1.5
+        thread.join(60)
+        answer, took = out
+        assert took < 6, took  # the 2 s limit holds (it once scanned for 20 s)
+        if answer.status_code != 200:  # stopped: a clear answer, not a 500
+            assert answer.status_code == 503, answer.text
+            assert answer.json()["error"] == "statistics_timeout"
+            assert answer.headers["retry-after"] == "5"
+        gate = lab.service.queries.gate
+        assert (gate.running, gate.waiting) == (0, 0)

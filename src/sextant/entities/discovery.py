@@ -2,28 +2,31 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Any
 
-import ibis.expr.types as ir
-from ibis.backends import BaseBackend
 from sqlalchemy import Engine
 
 from sextant.auth.principal import Principal
 from sextant.entities.shapes import compact, field_object, named_object, table_summary
 from sextant.entities.values import FingerprintCache, fingerprints_for
-from sextant.errors import ForbiddenError, NotFoundError, WarehouseError, first_line
+from sextant.errors import ForbiddenError, NotFoundError, UserError, WarehouseError, first_line
 from sextant.permissions.decide import metric_access, table_access, table_access_for
 from sextant.query.fields import Column, column_list, field_id, parse_field_id, visible_columns
 from sextant.query.rows import bound_sandboxes, restricted
-from sextant.store.snapshot import MetricRow, Snapshot, TableRow
+from sextant.query.scans import Scan
+from sextant.store.snapshot import DatabaseRow, MetricRow, Snapshot, TableRow
 from sextant.warehouse.fingerprint import Fingerprint, fingerprint_table
 
 __all__ = ["Discovery", "MetricFlags", "TableFlags"]
 
-Connection = Callable[[str], AbstractContextManager[BaseBackend]]
+ScanSession = Callable[[Principal, DatabaseRow, int], AbstractContextManager[Scan]]
+"""Opens a caller's scans of a database (``sextant.query.scans.Scans.session``)."""
+
+log = logging.getLogger("sextant.entities")
 
 
 @dataclass(frozen=True)
@@ -51,15 +54,13 @@ class Discovery:
         self,
         snapshot: Snapshot,
         engine: Engine,
-        connection: Connection,
+        scans: ScanSession,
         cache: FingerprintCache,
         threshold: int,
-        discard: Callable[[str], None] = lambda _name: None,
     ) -> None:
-        self.discard = discard
         self.snapshot = snapshot
         self.engine = engine
-        self.connection = connection
+        self.scans = scans
         self.cache = cache
         self.threshold = threshold
 
@@ -85,7 +86,9 @@ class Discovery:
 
     # -- values ----------------------------------------------------------------------------
     def fingerprints(self, principal: Principal, table: TableRow) -> dict[str, Fingerprint]:
-        """Fingerprints of the table's visible columns, over the rows the caller may read."""
+        """Fingerprints of the table's visible columns, over the rows the caller may read.
+        Computed on demand when none are stored (or for a sandbox): as a scan in the caller's
+        name, under the concurrency gate and the time limit, on its own cursor."""
         access = table_access(principal, self.snapshot, table.id)
         names = [f.name for f in visible_columns(table, access)]
         database = self.snapshot.databases[table.database_id]
@@ -97,20 +100,20 @@ class Discovery:
 
         def compute(columns: list[tuple[str, str]]) -> dict[str, Fingerprint]:
             try:
-                with self.connection(database.name) as con:
-
-                    def open_table(t: TableRow) -> ir.Table:
-                        return con.table(t.name, database=t.schema)
-
-                    rows = restricted(table, access, principal, self.snapshot, open_table)
+                with self.scans(principal, database, self.snapshot.version) as scan:
+                    rows = restricted(table, access, principal, self.snapshot, scan.open_table)
                     return fingerprint_table(
-                        rows, columns, threshold=self.threshold, engine=database.engine
+                        rows,
+                        columns,
+                        threshold=self.threshold,
+                        engine=database.engine,
+                        run=scan.run,
                     )
-            except WarehouseError:
+            except (WarehouseError, UserError):
                 raise
             except Exception as exc:  # the engine's own error types vary
-                self.discard(database.name)
-                message = f"The warehouse could not be read: {first_line(exc)}"
+                message = "The warehouse could not be read; try again later."
+                log.warning("statistics of %s failed: %s", table.name, first_line(exc, 2000))
                 raise WarehouseError(message) from exc
 
         return fingerprints_for(

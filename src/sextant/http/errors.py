@@ -10,7 +10,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
-from sextant.errors import AuthenticationError, RateLimitedError, UserError, WarehouseError
+from sextant.errors import AuthenticationError, UserError, WarehouseError
 
 __all__ = ["install_error_handlers", "user_error_response"]
 
@@ -29,7 +29,7 @@ def user_error_response(exc: UserError) -> JSONResponse:
     headers: dict[str, str] = {}
     if isinstance(exc, AuthenticationError):
         headers["WWW-Authenticate"] = "Bearer"
-    if isinstance(exc, RateLimitedError):
+    if exc.retry_after is not None:
         headers["Retry-After"] = str(exc.retry_after)
     return JSONResponse(
         _body(exc.code, exc.message, exc.errors), status_code=exc.status, headers=headers

@@ -10,11 +10,12 @@ from __future__ import annotations
 import datetime as _dt
 import decimal
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import ibis.expr.types as ir
+import pyarrow as pa
 
 from sextant.warehouse.engines import EngineProfile, profile
 from sextant.warehouse.types import NUMERIC_BASE_TYPES, TEXT_BASE_TYPES
@@ -137,16 +138,19 @@ def fingerprint_table(
     counter: ScanCounter | None = None,
     label: str = "",
     engine: str = "duckdb",
+    run: Callable[[ir.Table], pa.Table] | None = None,
 ) -> dict[str, Fingerprint]:
     """Fingerprints of ``columns`` (name, base type) of ``table``, in one or two scans (one
-    more per listed column on engines without arrays)."""
+    more per listed column on engines without arrays). ``run`` executes each scan (default:
+    the table's own backend)."""
     if not columns:
         return {}
+    execute: Callable[[ir.Table], pa.Table] = run or (lambda expr: expr.to_pyarrow())
     engine_profile = profile(engine)
     aggs: dict[str, ir.Scalar] = {"rows": table.count()}
     for i, (name, base_type) in enumerate(columns):
         aggs |= _aggregates(i, table[name], base_type, engine_profile)
-    row = table.aggregate(**aggs).to_pyarrow().to_pylist()[0]
+    row = execute(table.aggregate(**aggs)).to_pylist()[0]
     if counter is not None:
         counter.add(label)
     rows = int(row["rows"] or 0)
@@ -160,18 +164,16 @@ def fingerprint_table(
     ]
     values: dict[str, list[Any]] = {name: [] for name, _ in columns if rows == 0}
     if listed and engine_profile.arrays:
-        collected = (
+        collected = execute(
             table.aggregate(**{f"v{i}": table[name].collect(distinct=True) for i, name in listed})
-            .to_pyarrow()
-            .to_pylist()[0]
-        )
+        ).to_pylist()[0]
         if counter is not None:
             counter.add(label)
         for i, name in listed:
             raw = [v for v in (collected[f"v{i}"] or []) if v is not None]
             values[name] = [jsonable(v) for v in sorted(raw, key=_sort_key)]
     for _, name in listed if not engine_profile.arrays else ():
-        found = distinct_values_query(table, name).to_pyarrow().column(0).to_pylist()
+        found = execute(distinct_values_query(table, name)).column(0).to_pylist()
         if counter is not None:
             counter.add(label)
         values[name] = [jsonable(v) for v in sorted(found, key=_sort_key)]
