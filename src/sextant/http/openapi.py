@@ -25,8 +25,26 @@ ERROR_BODY: dict[str, Any] = {
 }
 
 
+_ERRORS = {
+    "400": "Invalid request: every problem at once",
+    "401": "No valid credentials (the body says which of the four cases)",
+    "403": "The caller may not do that, or its token lacks the scope",
+    "404": "Unknown id",
+    "413": "The request body is too large",
+    "429": "Too many requests or failed authentications; see Retry-After",
+    "503": "The warehouse is unavailable or too slow right now; see Retry-After",
+}
+
+
+def _error(description: str) -> dict[str, Any]:
+    return {
+        "description": description,
+        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorBody"}}},
+    }
+
+
 def document_errors(app: FastAPI) -> None:
-    """Replace FastAPI's 422 with the 400 the error handler answers."""
+    """Document the error answers every route can give (400, never FastAPI's 422)."""
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is not None:
@@ -40,16 +58,10 @@ def document_errors(app: FastAPI) -> None:
             components.pop(name, None)
         for operations in document.get("paths", {}).values():
             for operation in operations.values():
-                responses = operation.get("responses", {})
-                if responses.pop("422", None) is not None or "requestBody" in operation:
-                    responses["400"] = {
-                        "description": "Invalid request: every problem at once",
-                        "content": {
-                            "application/json": {
-                                "schema": {"$ref": "#/components/schemas/ErrorBody"}
-                            }
-                        },
-                    }
+                responses = operation.setdefault("responses", {})
+                responses.pop("422", None)
+                for status, description in _ERRORS.items():
+                    responses.setdefault(status, _error(description))
         app.openapi_schema = document
         return document
 
