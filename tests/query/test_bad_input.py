@@ -35,7 +35,7 @@ def test_malformed_json(api: AgentClient) -> None:
         assert response.json()["error"] == "invalid_request"
 
 
-def test_unknown_keys_and_wrong_types_are_all_reported(api: AgentClient) -> None:
+def test_wrong_types_are_all_reported_and_unknown_keys_ignored(api: AgentClient) -> None:
     orders = api.table_id("ORDERS")
     status, body = construct(
         api,
@@ -51,11 +51,25 @@ def test_unknown_keys_and_wrong_types_are_all_reported(api: AgentClient) -> None
     assert {
         "table_id",
         "limit",
-        "colour",
         "filters",
         "group_by.0.field_id",
         "group_by.0.field_granularity",
     } <= set(body["errors"])
+    assert "colour" not in body["errors"]  # unknown keys are ignored, as Metabase ignores them
+    status, body = construct(
+        api,
+        {
+            "table_id": orders,
+            "limit": 1,
+            "colour": "red",
+            "fields": [{"field_id": f"t{orders}-0", "size": "xl"}],
+        },
+    )
+    assert status == 200
+    assert body["warnings"] == [
+        "unknown key colour was ignored",
+        "unknown key fields[0].size was ignored",
+    ]
 
 
 @pytest.mark.parametrize(
@@ -172,15 +186,24 @@ def test_structural_rules(api: AgentClient) -> None:
     )
     assert order[0] == 400 and "order_by[0]" in order[1]["errors"]
     metric = api.metric_id("Total Revenue")
-    wrong = construct(
+    ignored = construct(
         api,
         {
             "metric_id": metric,
             "aggregations": [{"function": "count"}],
             "fields": [{"field_id": f"c{metric}-0"}],
+            "order_by": [{"field": {"field_id": f"c{metric}-0"}}],
+            "limit": 3,
         },
-    )
-    assert wrong[0] == 400 and {"aggregations", "fields"} <= set(wrong[1]["errors"])
+    )  # a metric query ignores what does not apply to it, as Metabase, and says so
+    assert ignored[0] == 200, ignored
+    assert ignored[1]["warnings"] == [
+        f"{key} was ignored: a metric query takes only filters and group_by"
+        for key in ("fields", "aggregations", "order_by", "limit")
+    ]
+    both_ids = construct(api, {"table_id": orders, "metric_id": metric})
+    assert both_ids[0] == 400
+    assert both_ids[1]["message"] == "Give either table_id or metric_id, not both."
     both = construct(
         api,
         {

@@ -140,8 +140,10 @@ def test_item_shapes(api: AgentClient) -> None:
         "database_id",
         "database_schema",
         "verified",
+        "created_at",
+        "updated_at",
     }
-    assert table["verified"] is False
+    assert table["verified"] is False and table["created_at"].endswith("Z")
     assert set(metric) == {
         "id",
         "type",
@@ -150,8 +152,17 @@ def test_item_shapes(api: AgentClient) -> None:
         "database_id",
         "verified",
         "collection",
+        "created_at",
+        "updated_at",
     }
-    assert metric["collection"] == {"name": "Curated"} and metric["verified"] is True
+    curated = api.service.snapshot()
+    curated_id = next(c.id for c in curated.collections.values() if c.name == "Curated")
+    assert metric["collection"] == {
+        "id": curated_id,
+        "name": "Curated",
+        "authority_level": "official",  # the demo marks Curated official
+    }
+    assert metric["verified"] is True
 
 
 def test_empty_requests_limit_and_determinism(api: AgentClient) -> None:

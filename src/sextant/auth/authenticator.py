@@ -49,12 +49,10 @@ def _invalid_format() -> AuthenticationError:
     )
 
 
-def _invalid_session() -> AuthenticationError:
-    return AuthenticationError("invalid_session", "Invalid or expired session token.")
-
-
-def _invalid_api_key() -> AuthenticationError:
-    return AuthenticationError("invalid_api_key", "Invalid or revoked API key.")
+def _unknown_credential() -> AuthenticationError:
+    """An unknown, expired or revoked session or API key: answered like no credentials at all,
+    as Metabase answers it (it counts as a failure all the same)."""
+    return missing_authorization()
 
 
 SESSION_HEADER = "x-metabase-session"
@@ -96,20 +94,20 @@ class Authenticator:
         if session:
             found = self._from_session(session)
             if found is None:
-                failure = _invalid_session()
+                failure = _unknown_credential()
                 self._failed(client, failure)
         if api_key and found is None:
             found = self._from_api_key(api_key)
             if found is None:
-                failure = failure or _invalid_api_key()
-                self._failed(client, _invalid_api_key())
+                failure = failure or _unknown_credential()
+                self._failed(client, _unknown_credential())
         elif api_key and self._from_api_key(api_key) is None:
-            self._failed(client, _invalid_api_key())
+            self._failed(client, _unknown_credential())
         if authorization:
             try:
                 bearer = self._from_bearer(authorization)
             except AuthenticationError as exc:
-                failure = failure or exc
+                failure = exc  # a JWT says more than an unknown session or key
                 self._failed(client, exc)
             else:
                 found = found or bearer

@@ -29,6 +29,7 @@ def create_app(settings: Settings, service: Sextant | None = None) -> FastAPI:
     app.state.service = service
     install_error_handlers(app)
     app.include_router(agent.router)
+    app.include_router(agent.unversioned)
     app.include_router(search.router)
     app.include_router(queries.router)
     app.include_router(auth.router)

@@ -60,7 +60,7 @@ class InProcess:
         if isinstance(outcome, QueryFailure):
             raise ToolFailure(outcome.message)
         columns = _columns(column_objects(outcome.columns))
-        return Rows(columns, outcome.rows, outcome.truncated)
+        return Rows(columns, outcome.rows, outcome.truncated, prepared.warnings)
 
     async def search(self, args: SearchArguments) -> dict[str, Any]:
         return await self._call(self.api.search, args)

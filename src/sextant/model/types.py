@@ -111,6 +111,7 @@ class DatabaseSpec(_Spec):
 class CollectionSpec(_Spec):
     name: str
     description: str | None = None
+    official: bool = False  # Metabase's authority level: verified metrics in it are official
 
     _name = field_validator("name")(_non_empty)
 

@@ -26,17 +26,16 @@ from sextant.operations.arguments import (
     DatabaseArguments,
     ExecuteArguments,
     FieldValuesArguments,
+    ListArguments,
     MetricArguments,
     SearchArguments,
     TableArguments,
 )
 from sextant.operations.table import operation
+from sextant.permissions.decide import metric_access, table_access_for
 from sextant.query.executor import Outcome, Prepared
-from sextant.query.normal import NormQuery
-from sextant.query.problems import Problems
-from sextant.query.resolve import normalize
 from sextant.query.spec import QueryRequest
-from sextant.search.items import search_item
+from sextant.search.items import metric_item, search_item, table_item
 from sextant.store.snapshot import Snapshot
 from sextant.warehouse.runner import Execution
 
@@ -104,13 +103,43 @@ class AgentAPI:
         """Tables and metrics for keyword and semantic queries, fused by rank."""
         index = self.core.search_index()
         found = index.search(principal, args.term_queries, args.semantic_queries, args.limit)
-        data = [search_item(index.snapshot, doc) for doc in found]
+        data = [search_item(index.snapshot, doc.kind, doc.id) for doc in found]
         return {"data": data, "total_count": len(data)}
 
+    @operation("tables", TABLE_READ, arguments=ListArguments)
+    def tables(self, principal: Principal, args: ListArguments) -> dict[str, Any]:
+        """Every table the caller may use, by name then id, paged."""
+        snapshot = self.core.snapshot()
+        access = table_access_for(principal, snapshot)
+        chosen = sorted(
+            (t for t in snapshot.tables.values() if access(t.id).allowed),
+            key=lambda t: (t.name, t.id),
+        )
+        page = chosen[args.offset : args.offset + args.limit]
+        return {"data": [table_item(t) for t in page], "total_count": len(chosen)}
+
+    @operation("metrics", METRIC_READ, arguments=ListArguments)
+    def metrics(self, principal: Principal, args: ListArguments) -> dict[str, Any]:
+        """Every metric the caller may use, by name then id, paged."""
+        snapshot = self.core.snapshot()
+        chosen = sorted(
+            (m for m in snapshot.metrics.values() if metric_access(principal, snapshot, m).allowed),
+            key=lambda m: (m.name, m.id),
+        )
+        page = chosen[args.offset : args.offset + args.limit]
+        return {"data": [metric_item(snapshot, m) for m in page], "total_count": len(chosen)}
+
+    @operation("table_fields", TABLE_READ, arguments=TableArguments)
+    def table_fields(self, principal: Principal, args: TableArguments) -> list[dict[str, Any]]:
+        """A table's own fields, as its detail lists them."""
+        detail = self.table_detail(principal, args)
+        return list(detail["fields"])
+
     @operation("construct_query", CONSTRUCT, arguments=QueryRequest)
-    def construct_query(self, principal: Principal, request: QueryRequest) -> str:
-        """Check a table or metric query for the caller; its token."""
-        return self.core.queries.construct(principal, request)
+    def construct_query(self, principal: Principal, request: QueryRequest) -> dict[str, Any]:
+        """Check a table or metric query for the caller: its token (and what was ignored)."""
+        token, warnings = self.core.queries.construct(principal, request)
+        return {"query": token, **({"warnings": list(warnings)} if warnings else {})}
 
     @operation("execute", EXECUTE, arguments=ExecuteArguments)
     def prepare_execute(self, principal: Principal, args: ExecuteArguments) -> Prepared:
@@ -120,11 +149,10 @@ class AgentAPI:
     @operation("query", CONSTRUCT, EXECUTE, arguments=QueryRequest)
     def prepare_query(self, principal: Principal, request: QueryRequest) -> Prepared:
         """Construct and execute in one call (prepared here; :meth:`run` runs it)."""
-        snapshot = self.core.snapshot()
-        problems = Problems()
-        norm: NormQuery = normalize(request, principal, snapshot, problems)
-        problems.raise_if_any()
-        return self.core.queries.prepare_query(principal, norm)
+        norm, warnings = self.core.queries.normalize(principal, request)
+        prepared = self.core.queries.prepare_query(principal, norm)
+        prepared.warnings = warnings
+        return prepared
 
     async def run(self, prepared: Prepared) -> Outcome:
         """Run a prepared query to its end, off the event loop; if the caller goes away (the

@@ -29,9 +29,11 @@ __all__ = [
     "DatabaseArguments",
     "ExecuteArguments",
     "FieldValuesArguments",
+    "ListArguments",
     "MetricArguments",
     "SearchArguments",
     "SessionArguments",
+    "SsoGetArguments",
     "TableArguments",
 ]
 
@@ -103,7 +105,16 @@ class SearchArguments(_Arguments):
     limit: Annotated[StrictInt, Field(ge=1, le=200)] = 50
 
 
+class ListArguments(_Arguments):
+    limit: Annotated[StrictInt, Field(ge=1, le=1000)] = 100
+    offset: Annotated[StrictInt, Field(ge=0, le=10**9)] = 0
+
+
 class ExecuteArguments(_Arguments):
+    """``{"query": token}``; other keys are ignored (a client may pass the whole
+    construct-query answer, warnings included)."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
     query: Token
 
 
@@ -113,6 +124,14 @@ class SessionArguments(_Arguments):
     jwt: Annotated[StrictStr, Field(min_length=1, max_length=16_384)] = Field(
         description="A JWT signed as for Bearer"
     )
+
+
+class SsoGetArguments(_Arguments):
+    """``GET /auth/sso?jwt=…&token=true``."""
+
+    jwt: Annotated[StrictStr, Field(min_length=1, max_length=16_384)]
+    token: StrictBool = False
+    redirect: Annotated[StrictStr, Field(max_length=2000)] | None = None  # ignored, as an API
 
 
 # -- the classic API -------------------------------------------------------------------------

@@ -20,6 +20,7 @@ class Rows:
     columns: list[dict[str, Any]]
     rows: list[list[Any]]
     capped: bool = False
+    warnings: tuple[str, ...] = ()  # what the request had that was ignored
 
 
 def dumps(value: Any) -> str:
@@ -38,6 +39,8 @@ def cut(
     total = len(rows.rows)
     kept: Sequence[list[Any]] = rows.rows[:max_rows]
     body: dict[str, Any] = {**(extra or {}), "columns": rows.columns}
+    if rows.warnings:
+        body["warnings"] = list(rows.warnings)
 
     def shaped(n: int) -> dict[str, Any]:
         out = {**body, "rows": list(kept[:n]), "row_count": n}

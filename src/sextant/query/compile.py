@@ -49,6 +49,10 @@ def _group_semantics(column: Column, granularity: str | None) -> str | None:
     return column.field.semantic_type
 
 
+def _title(unit: str) -> str:
+    return unit.replace("-", " ").title().replace("Of", "of")
+
+
 def _aggregation_semantics(agg: RAggregation) -> str | None:
     if agg.fn in ("count", "count-distinct"):
         return "type/Quantity"
@@ -178,7 +182,12 @@ def compile_query(
             for n, g in zip(g_names, resolved.group_by, strict=True)
         }
         aggs = {
-            n: _aggregate(a, value(a.column) if a.column is not None else None, filtered, engine)
+            n: _aggregate(
+                a,
+                _granular(value(a.column), a.bucket, engine) if a.column is not None else None,
+                filtered,
+                engine,
+            )
             for n, a in zip(a_names, resolved.aggregations, strict=True)
         }
         expr = (
@@ -209,19 +218,34 @@ def compile_query(
         cap = aggregated_cap
     else:
         chosen = list(resolved.fields) or list(resolved.default_fields)
+        buckets = list(resolved.field_buckets) or [None] * len(chosen)
         out_names = unique_names([c.field.name for c in chosen])
-        outputs = {n: value(c) for n, c in zip(out_names, chosen, strict=True)}
+        outputs = {
+            n: _granular(value(c), b, engine)
+            for n, c, b in zip(out_names, chosen, buckets, strict=True)
+        }
         keys = []
         for i, o in enumerate(resolved.order_by):
-            name = next((n for n, c in zip(out_names, chosen, strict=True) if c == o.column), None)
+            name = next(
+                (
+                    n
+                    for n, c, b in zip(out_names, chosen, buckets, strict=True)
+                    if c == o.column and b == o.granularity
+                ),
+                None,
+            )
             if name is None:  # ordered by a column not shown: carry it, then drop it
                 name = f"__order{i}"
-                outputs[name] = value(o.column)
+                outputs[name] = _granular(value(o.column), o.granularity, engine)
             keys.append(ibis.desc(name) if o.direction == "desc" else ibis.asc(name))
         expr = filtered.select(**outputs)
         columns = [
-            OutputColumn(n, c.field.display_name, semantic_type=c.field.semantic_type)
-            for n, c in zip(out_names, chosen, strict=True)
+            OutputColumn(
+                n,
+                c.field.display_name if b is None else f"{c.field.display_name}: {_title(b)}",
+                semantic_type=_group_semantics(c, b),
+            )
+            for n, c, b in zip(out_names, chosen, buckets, strict=True)
         ]
         cap = raw_cap
     if keys:

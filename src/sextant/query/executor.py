@@ -32,7 +32,7 @@ from sextant.query.resolve import Resolved, normalize, resolve
 from sextant.query.result_cache import ResultCache, result_key
 from sextant.query.results import QueryFailure, QueryResult, result_from_arrow
 from sextant.query.schemas import TableSchemas
-from sextant.query.spec import QueryRequest
+from sextant.query.spec import QueryRequest, unknown_keys
 from sextant.query.sql import to_sql
 from sextant.query.token import MAX_TOKEN, decode_token, encode_token
 from sextant.store.audit import record
@@ -74,6 +74,7 @@ class Prepared:
     ticket: Ticket
     audit: AuditTarget | None = None
     compiled: Compiled | None = field(default=None, repr=False)
+    warnings: tuple[str, ...] = ()
     _claimed: bool = field(default=False, repr=False)
     _claim: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
@@ -121,15 +122,25 @@ class QueryEngine:
         self.results = results
 
     # -- construct -------------------------------------------------------------------------
-    def construct(self, principal: Principal, request: QueryRequest) -> str:
+    def normalize(
+        self, principal: Principal, request: QueryRequest
+    ) -> tuple[NormQuery, tuple[str, ...]]:
+        """The request checked for the caller (every problem at once), and what was ignored
+        in it (unknown keys, parts a metric query does not take), said in words."""
         snapshot = self.snapshot()
         problems = Problems()
-        norm = normalize(request, principal, snapshot, problems)
+        warnings = [f"unknown key {key} was ignored" for key in unknown_keys(request)]
+        norm = normalize(request, principal, snapshot, problems, warnings)
         resolve(norm, principal, snapshot, problems)  # raises with every problem at once
+        return norm, tuple(warnings)
+
+    def construct(self, principal: Principal, request: QueryRequest) -> tuple[str, tuple[str, ...]]:
+        """The token of a checked request, and the warnings about it."""
+        norm, warnings = self.normalize(principal, request)
         token = encode_token(norm, self.secret())
         if len(token) > MAX_TOKEN:  # the size caps of resolve keep tokens well below this
             raise UserError(f"The query is too large (its token passes {MAX_TOKEN} bytes).")
-        return token
+        return token, warnings
 
     # -- compile ---------------------------------------------------------------------------
     def compile(self, principal: Principal, norm: NormQuery) -> tuple[Resolved, Compiled]:

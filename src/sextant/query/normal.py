@@ -43,6 +43,7 @@ class NormAggregation:
     ref: Ref | None = None
     measure: int | None = None
     sort: str | None = None
+    bucket: str | None = None
 
 
 @dataclass(frozen=True)
@@ -55,6 +56,7 @@ class NormGroup:
 class NormOrder:
     ref: Ref
     direction: str = "asc"
+    bucket: str | None = None
 
 
 @dataclass(frozen=True)
@@ -68,6 +70,7 @@ class NormQuery:
     order_by: tuple[NormOrder, ...] = ()
     limit: int | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+    field_buckets: tuple[str | None, ...] = ()  # one per field when any is bucketed
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -96,15 +99,19 @@ def from_json(data: dict[str, Any]) -> NormQuery:
         ),
         fields=tuple(r for r in (_ref(x) for x in data.get("fields", ())) if r is not None),
         aggregations=tuple(
-            NormAggregation(a.get("fn"), _ref(a.get("ref")), a.get("measure"), a.get("sort"))
+            NormAggregation(
+                a.get("fn"), _ref(a.get("ref")), a.get("measure"), a.get("sort"), a.get("bucket")
+            )
             for a in data.get("aggregations", ())
         ),
         group_by=tuple(
             NormGroup(Ref(**g["ref"]), g.get("granularity")) for g in data.get("group_by", ())
         ),
         order_by=tuple(
-            NormOrder(Ref(**o["ref"]), o.get("direction", "asc")) for o in data.get("order_by", ())
+            NormOrder(Ref(**o["ref"]), o.get("direction", "asc"), o.get("bucket"))
+            for o in data.get("order_by", ())
         ),
         limit=data.get("limit"),
         extra=dict(data.get("extra", {})),
+        field_buckets=tuple(data.get("field_buckets", ())),
     )

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sextant.auth.principal import Principal
-from sextant.errors import ForbiddenError, NotFoundError, UserError
+from sextant.errors import ForbiddenError, InvalidRequestError, NotFoundError, UserError
 from sextant.model.operations import (
     AGGREGATIONS,
     BUCKET_RANGES,
@@ -76,6 +76,7 @@ class RAggregation:
     display_name: str
     sort: str | None = None
     filters: tuple[RFilter, ...] = ()  # a metric's own filters (conditional aggregation)
+    bucket: str | None = None  # the column truncated or extracted before aggregating
 
 
 @dataclass(frozen=True)
@@ -105,6 +106,7 @@ class Resolved:
     order_by: tuple[ROrder, ...]
     limit: int | None
     default_fields: tuple[Column, ...] = ()  # the caller's own visible columns
+    field_buckets: tuple[str | None, ...] = ()  # per field of ``fields`` (empty: none)
 
     @property
     def aggregated(self) -> bool:
@@ -137,16 +139,26 @@ def _ref(column: Column) -> Ref:
 
 
 def normalize(
-    request: QueryRequest, principal: Principal, snapshot: Snapshot, problems: Problems
+    request: QueryRequest,
+    principal: Principal,
+    snapshot: Snapshot,
+    problems: Problems,
+    warnings: list[str] | None = None,
 ) -> NormQuery:
-    """Positional ids -> stable references; problems are added to ``problems``, not raised."""
+    """Positional ids -> stable references; problems are added to ``problems``, not raised;
+    parts that were ignored are said in ``warnings``."""
+    if warnings is None:
+        warnings = []
+    if request.table_id is not None and request.metric_id is not None:
+        raise InvalidRequestError(
+            "Give either table_id or metric_id, not both.",
+            errors={"table_id": "not with metric_id", "metric_id": "not with table_id"},
+        )
     if request.table_id is not None:
         kind, entity = "table", request.table_id
     elif request.metric_id is not None:
         kind, entity = "metric", request.metric_id
     else:
-        from sextant.errors import InvalidRequestError
-
         raise InvalidRequestError(
             "Give either table_id or metric_id.",
             errors={"table_id": "required (or metric_id)"},
@@ -165,10 +177,15 @@ def normalize(
             problems.error(path, exc)
             return None
 
-    if kind == "metric":
-        for key in ("fields", "aggregations"):
-            if getattr(request, key) is not None:
-                problems.add(key, "a metric query takes only filters, group_by, order_by and limit")
+    if kind == "metric":  # as Metabase: only filters and group_by apply to a metric query
+        ignored = [
+            k
+            for k in ("fields", "aggregations", "order_by", "limit")
+            if getattr(request, k) is not None
+        ]
+        for key in ignored:
+            warnings.append(f"{key} was ignored: a metric query takes only filters and group_by")
+        request = request.model_copy(update=dict.fromkeys(ignored))
     filters = []
     for i, f in enumerate(request.filters):
         path = f"filters[{i}]"
@@ -207,22 +224,26 @@ def normalize(
         field_ref = ref(f"{path}.field_id", a.field_id) if a.field_id is not None else None
         if a.field_id is None and a.function in AGGREGATIONS and a.function != "count":
             problems.add(f"{path}.field_id", f"{a.function} needs a field_id")
-        aggregations.append(NormAggregation(fn=a.function, ref=field_ref, sort=a.sort_order))
+        aggregations.append(
+            NormAggregation(fn=a.function, ref=field_ref, sort=a.sort_order, bucket=a.bucket)
+        )
     groups = [
         NormGroup(r, g.field_granularity)
         for i, g in enumerate(request.group_by or ())
         if (r := ref(f"group_by[{i}].field_id", g.field_id)) is not None
     ]
     orders = [
-        NormOrder(r, o.direction)
+        NormOrder(r, o.direction, o.field.bucket)
         for i, o in enumerate(request.order_by or ())
         if (r := ref(f"order_by[{i}].field.field_id", o.field.field_id)) is not None
     ]
-    fields = [
-        r
+    chosen = [
+        (r, fr.bucket)
         for i, fr in enumerate(request.fields or ())
         if (r := ref(f"fields[{i}].field_id", fr.field_id)) is not None
     ]
+    fields = [r for r, _ in chosen]
+    buckets = tuple(b for _, b in chosen) if any(b for _, b in chosen) else ()
     del metric
     return NormQuery(
         kind=kind,
@@ -233,6 +254,7 @@ def normalize(
         group_by=tuple(groups),
         order_by=tuple(orders),
         limit=request.limit,
+        field_buckets=buckets,
     )
 
 
@@ -367,22 +389,51 @@ class _Resolver:
                     f"{path}.field_id", f"{a.fn} does not apply to {column.field.name}"
                 )
                 return None
+        bucket = None
+        if a.bucket is not None:
+            if column is None:
+                self.problems.add(f"{path}.bucket", "bucket needs a field_id")
+                return None
+            bucket = self.bucket(f"{path}.bucket", column, a.bucket)
+            if bucket is None:
+                return None
         title = _AGG_TITLES[a.fn]
         display = (
             title if column is None or a.fn == "count" else f"{title} {column.field.display_name}"
         )
-        return RAggregation(a.fn, column, _AGG_NAMES[a.fn], display, a.sort)
+        return RAggregation(a.fn, column, _AGG_NAMES[a.fn], display, a.sort, (), bucket)
+
+    def bucket(self, path: str, column: Column, bucket: str) -> str | None:
+        """A unit a date or time can be truncated to or extracted from, or None (reported)."""
+        base = column.field.base_type
+        if kind_of(base) != "temporal":
+            self.problems.add(path, f"{column.field.name} is not a date or time; remove bucket")
+            return None
+        if bucket not in _BUCKETS:
+            self.problems.unknown(path, "bucket", bucket, _BUCKETS)
+            return None
+        time_units = ("minute", "hour", "hour-of-day", "minute-of-hour", "second-of-minute")
+        if base == "type/Date" and bucket in time_units:
+            self.problems.add(path, f"{column.field.name} is a date: no {bucket}")
+            return None
+        if base == "type/Time" and bucket not in time_units:
+            self.problems.add(path, f"{column.field.name} is a time of day: no {bucket}")
+            return None
+        return bucket
 
     def group(self, path: str, g: NormGroup) -> RGroup | None:
         column = self.column(f"{path}.field_id", g.ref)
         if column is None:
             return None
         name, display = column.field.name, column.field.display_name
-        if g.granularity is None:
+        granularity = g.granularity
+        if granularity is None and column.field.base_type in ("type/DateTime", "type/Date"):
+            granularity = "day"  # Metabase buckets a date or datetime breakout by day
+        if granularity is None:
             return RGroup(column, None, name, display)
-        if g.granularity not in GRANULARITIES:
+        if granularity not in GRANULARITIES:
             self.problems.unknown(
-                f"{path}.field_granularity", "granularity", g.granularity, GRANULARITIES
+                f"{path}.field_granularity", "granularity", granularity, GRANULARITIES
             )
             return None
         base = column.field.base_type
@@ -392,16 +443,16 @@ class _Resolver:
                 f"{column.field.name} is not a date or time; remove field_granularity",
             )
             return None
-        if base == "type/Date" and g.granularity in ("minute", "hour"):
+        if base == "type/Date" and granularity in ("minute", "hour"):
             self.problems.add(
-                f"{path}.field_granularity", f"{column.field.name} is a date: no {g.granularity}"
+                f"{path}.field_granularity", f"{column.field.name} is a date: no {granularity}"
             )
             return None
-        if base == "type/Time" and g.granularity not in ("minute", "hour"):
+        if base == "type/Time" and granularity not in ("minute", "hour"):
             self.problems.add(f"{path}.field_granularity", f"{column.field.name} is a time of day")
             return None
-        title = g.granularity.replace("-", " ").title().replace("Of", "of")
-        return RGroup(column, g.granularity, name, f"{display}: {title}")
+        title = granularity.replace("-", " ").title().replace("Of", "of")
+        return RGroup(column, granularity, name, f"{display}: {title}")
 
     def run(self) -> Resolved:
         n = self.norm
@@ -422,9 +473,17 @@ class _Resolver:
                 )
             ]
         groups = [g for i, x in enumerate(n.group_by) if (g := self.group(f"group_by[{i}]", x))]
-        fields = [
-            c for i, r in enumerate(n.fields) if (c := self.column(f"fields[{i}].field_id", r))
-        ]
+        fields: list[Column] = []
+        buckets: list[str | None] = []
+        for i, r in enumerate(n.fields):
+            chosen = self.column(f"fields[{i}].field_id", r)
+            raw = n.field_buckets[i] if i < len(n.field_buckets) else None
+            bucket = None
+            if chosen is not None and raw is not None:
+                bucket = self.bucket(f"fields[{i}].bucket", chosen, raw)
+            if chosen is not None:
+                fields.append(chosen)
+                buckets.append(bucket)
         aggregated = bool(aggregations or groups)
         if fields and aggregated:
             self.problems.add(
@@ -437,8 +496,20 @@ class _Resolver:
             column = self.column(f"order_by[{i}].field.field_id", o.ref)
             if column is None:
                 continue
+            bucket = o.bucket
+            if bucket is not None:
+                bucket = self.bucket(f"order_by[{i}].field.bucket", column, bucket)
+                if bucket is None:
+                    continue
             if aggregated:
-                match = next((g for g in groups if g.column == column), None)
+                match = next(
+                    (
+                        g
+                        for g in groups
+                        if g.column == column and (bucket is None or g.granularity == bucket)
+                    ),
+                    None,
+                )
                 if match is None:
                     self.problems.add(
                         f"order_by[{i}]",
@@ -448,7 +519,7 @@ class _Resolver:
                     continue
                 orders.append(ROrder(column, match.granularity, o.direction))
             else:
-                orders.append(ROrder(column, None, o.direction))
+                orders.append(ROrder(column, bucket, o.direction))
         if n.limit is not None and (not isinstance(n.limit, int) or n.limit < 1):
             self.problems.add("limit", "must be a positive integer")
         self.problems.raise_if_any()
@@ -463,6 +534,7 @@ class _Resolver:
             tuple(orders),
             n.limit,
             tuple(c for c in self.columns if c.via is None),
+            tuple(buckets) if any(buckets) else (),
         )
 
 

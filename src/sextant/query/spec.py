@@ -1,7 +1,9 @@
-"""The construct-query request of the reference, as strict typed models (shape only).
+"""The construct-query request of the reference, as typed models (shape only).
 
-Meaning (field ids, operations, types) is checked by :mod:`sextant.query.resolve`, which
-reports every problem at once.
+Keys the models do not know are ignored, as Metabase ignores them, and reported back as
+warnings (:func:`unknown_keys`) so that an agent learns its mistake. Meaning (field ids,
+operations, types) is checked by :mod:`sextant.query.resolve`, which reports every problem at
+once.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ __all__ = [
     "GroupByRequest",
     "OrderByRequest",
     "QueryRequest",
+    "unknown_keys",
 ]
 
 Scalar = StrictStr | StrictInt | StrictFloat | StrictBool
@@ -26,11 +29,12 @@ FieldId = Annotated[StrictStr, Field(max_length=64)]
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="allow", frozen=True)
 
 
 class FieldRef(_Strict):
     field_id: FieldId
+    bucket: Text | None = None  # a date or time truncated (month) or extracted (day-of-week)
 
 
 class FilterRequest(_Strict):
@@ -49,6 +53,7 @@ class AggregationRequest(_Strict):
     function: Text | None = None
     measure_id: Id | None = None
     sort_order: Literal["asc", "desc"] | None = None
+    bucket: Text | None = None  # the field truncated or extracted before it is aggregated
 
 
 class GroupByRequest(_Strict):
@@ -72,3 +77,18 @@ class QueryRequest(_Strict):
     group_by: Annotated[list[GroupByRequest], Field(max_length=20)] | None = None
     order_by: Annotated[list[OrderByRequest], Field(max_length=20)] | None = None
     limit: Annotated[StrictInt, Field(ge=1)] | None = None
+
+
+def unknown_keys(model: BaseModel, path: str = "") -> list[str]:
+    """Every key of the request no model knows, by its JSON path (``filters[0].colour``)."""
+    found = [f"{path}.{key}" if path else key for key in (model.model_extra or {})]
+    for name in type(model).model_fields:
+        value = getattr(model, name)
+        where = f"{path}.{name}" if path else name
+        if isinstance(value, BaseModel):
+            found += unknown_keys(value, where)
+        elif isinstance(value, list):
+            for i, item in enumerate(value):
+                if isinstance(item, BaseModel):
+                    found += unknown_keys(item, f"{where}[{i}]")
+    return found

@@ -247,7 +247,9 @@ def _apply_fields(
 def _apply_named(conn: Connection, table: Table, items: Any, result: ApplyResult) -> dict[str, int]:
     upserter = _Upserter(conn, table, ("name",))
     ids = {
-        item.name: upserter.put({"name": item.name, "description": item.description})
+        item.name: upserter.put(
+            {"name": item.name, "description": item.description, "official": item.official}
+        )
         for item in items
     }
     upserter.retire_rest()

@@ -47,6 +47,7 @@ def _aware(value: _dt.datetime) -> _dt.datetime:
 class SessionGrant:
     token: str
     expires_at: _dt.datetime
+    issued_at: _dt.datetime
 
 
 def create_session(
@@ -64,7 +65,7 @@ def create_session(
                 expires_at=now + ttl,
             )
         )
-    return SessionGrant(token, now + ttl)
+    return SessionGrant(token, now + ttl, now)
 
 
 def resolve_session(engine: Engine, token: str) -> tuple[int, frozenset[str] | None] | None:

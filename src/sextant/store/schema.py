@@ -86,6 +86,8 @@ tables = Table(
     Column("display_name", String(_NAME), nullable=False),
     Column("description", Text),
     Column("visibility", String(16), nullable=False, default="normal"),
+    Column("created_at", DateTime(timezone=True)),
+    Column("updated_at", DateTime(timezone=True)),  # when its description or keys last changed
     _active(),
     UniqueConstraint("database_id", "name", name="uq_tables_database_id_name"),
 )
@@ -115,6 +117,7 @@ collections = Table(
     Column("id", Integer, primary_key=True),
     Column("name", String(_NAME), nullable=False, unique=True),
     Column("description", Text),
+    Column("official", Boolean, nullable=False, default=False),  # authority_level "official"
     _active(),
 )
 

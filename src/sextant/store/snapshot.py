@@ -72,6 +72,8 @@ class TableRow:
     description: str | None
     visibility: str
     fields: tuple[FieldRow, ...]
+    created_at: _dt.datetime | None = None
+    updated_at: _dt.datetime | None = None
 
     def field(self, name: str) -> FieldRow | None:
         for f in self.fields:
@@ -85,6 +87,7 @@ class CollectionRow:
     id: int
     name: str
     description: str | None
+    official: bool = False
 
 
 @dataclass(frozen=True)
@@ -214,12 +217,14 @@ def load_snapshot(engine: Engine) -> Snapshot:
                 r.description,
                 r.visibility,
                 tuple(fields_by_table[r.id]),
+                _aware(r.created_at),
+                _aware(r.updated_at),
             )
             for r in conn.execute(select(s.tables).where(s.tables.c.active))
             if r.database_id in databases
         }
         collections = {
-            r.id: CollectionRow(r.id, r.name, r.description)
+            r.id: CollectionRow(r.id, r.name, r.description, bool(r.official))
             for r in conn.execute(select(s.collections).where(s.collections.c.active))
         }
         metrics: dict[int, MetricRow] = {}

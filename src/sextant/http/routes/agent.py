@@ -8,7 +8,12 @@ from fastapi import APIRouter, Request
 
 from sextant.http import params
 from sextant.http.deps import API, Caller
-from sextant.operations.arguments import FieldValuesArguments, MetricArguments, TableArguments
+from sextant.operations.arguments import (
+    FieldValuesArguments,
+    ListArguments,
+    MetricArguments,
+    TableArguments,
+)
 
 __all__ = ["router"]
 
@@ -18,6 +23,16 @@ router = APIRouter(prefix="/api/agent/v1", tags=["agent"])
 @router.get("/ping", summary="Health check (needs authentication)")
 def ping(caller: Caller, api: API) -> dict[str, str]:
     return api.ping(caller)
+
+
+@router.get("/tables", summary="Every table the caller may use (paged: limit, offset)")
+def tables(request: Request, caller: Caller, api: API) -> dict[str, Any]:
+    return api.tables(caller, params.query_arguments(ListArguments, request.query_params))
+
+
+@router.get("/metrics", summary="Every metric the caller may use (paged: limit, offset)")
+def metrics(request: Request, caller: Caller, api: API) -> dict[str, Any]:
+    return api.metrics(caller, params.query_arguments(ListArguments, request.query_params))
 
 
 @router.get("/cards", summary="The curated cards agents are offered (Sextant's addition)")
@@ -63,3 +78,23 @@ def metric_field_values(
     metric_id: str, field_id: str, request: Request, caller: Caller, api: API
 ) -> dict[str, Any]:
     return api.metric_field_values(caller, _values("metric", metric_id, field_id, request))
+
+
+# -- the unversioned paths of the reference's guide ------------------------------------------
+unversioned = APIRouter(prefix="/api/agent", tags=["agent"])
+
+
+@unversioned.get("/tables", summary="As /v1/tables")
+def tables_unversioned(request: Request, caller: Caller, api: API) -> dict[str, Any]:
+    return tables(request, caller, api)
+
+
+@unversioned.get("/metrics", summary="As /v1/metrics")
+def metrics_unversioned(request: Request, caller: Caller, api: API) -> dict[str, Any]:
+    return metrics(request, caller, api)
+
+
+@unversioned.get("/tables/{table_id}/fields", summary="A table's fields (as in its detail)")
+def table_fields(table_id: str, caller: Caller, api: API) -> list[dict[str, Any]]:
+    args = TableArguments(table_id=params.entity_id(table_id))
+    return api.table_fields(caller, args)

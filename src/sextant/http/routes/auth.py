@@ -7,8 +7,10 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, Field
 
+from sextant.errors import InvalidRequestError
+from sextant.http import params
 from sextant.http.deps import client_address, get_service
-from sextant.operations.arguments import SessionArguments
+from sextant.operations.arguments import SessionArguments, SsoGetArguments
 from sextant.service import Sextant
 
 __all__ = ["router"]
@@ -32,4 +34,31 @@ def sso(
     return SsoResponse(
         session_token=grant.token,
         expires_at=grant.expires_at.isoformat().replace("+00:00", "Z"),
+    )
+
+
+class SsoToken(BaseModel):
+    """Metabase's answer to ``GET /auth/sso?jwt=…&token=true``."""
+
+    id: str = Field(description="the session token (use as X-Metabase-Session)")
+    iat: int = Field(description="issued at, Unix seconds")
+    exp: int = Field(description="expires at, Unix seconds")
+
+
+@router.get("/sso", summary="Exchange a JWT for a session token, Metabase's way (`token=true`)")
+def sso_get(
+    jwt: str, request: Request, service: Annotated[Sextant, Depends(get_service)]
+) -> SsoToken:
+    arguments = params.query_arguments(SsoGetArguments, request.query_params)
+    if not arguments.token:
+        raise InvalidRequestError(
+            "Add token=true: this server answers the exchange with the session token as JSON "
+            "(no browser redirect).",
+            errors={"token": "expected true"},
+        )
+    grant = service.exchange_jwt(arguments.jwt, client_address(request))
+    return SsoToken(
+        id=grant.token,
+        iat=int(grant.issued_at.timestamp()),
+        exp=int(grant.expires_at.timestamp()),
     )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import APIRouter
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import StreamingResponse
@@ -19,6 +21,7 @@ router = APIRouter(prefix="/api/agent/v1", tags=["queries"])
 
 class QueryToken(BaseModel):
     query: str
+    warnings: list[str] | None = None  # what was ignored (unknown keys, metric-query parts)
 
 
 class ExecuteResult(BaseModel):
@@ -31,9 +34,14 @@ class ExecuteResult(BaseModel):
     error: str | None = None
 
 
-@router.post("/construct-query", summary="Build a query token from a table or metric request")
-def construct_query(body: QueryRequest, caller: Caller, api: API) -> QueryToken:
-    return QueryToken(query=api.construct_query(caller, body))
+@router.post(
+    "/construct-query",
+    summary="Build a query token from a table or metric request",
+    response_model=QueryToken,
+    response_model_exclude_none=True,
+)
+def construct_query(body: QueryRequest, caller: Caller, api: API) -> dict[str, Any]:
+    return api.construct_query(caller, body)
 
 
 @router.post(
