@@ -253,7 +253,7 @@ def test_demo_cards_match_hand_sql(classic: Classic, hand: Any) -> None:
         'SELECT date_trunc(\'month\', "CREATED_AT") m, sum("TOTAL") FROM "ORDERS" '
         "GROUP BY 1 ORDER BY 1"
     )
-    assert [r[0] for r in by_month] == [e[0].isoformat() for e in expected]
+    assert [r[0] for r in by_month] == [e[0].isoformat() + "Z" for e in expected]
     assert [r[1] for r in by_month] == pytest.approx([e[1] for e in expected])
     by_category = classic.rows(ANALYST, "Orders by Category")
     expected = hand(f'SELECT pr."CATEGORY", count(*) c {FROM_ORDERS} GROUP BY 1 ORDER BY c DESC')
@@ -339,7 +339,7 @@ def test_a_question_over_a_metric(classic: Classic, hand: Any) -> None:
         f'SELECT date_trunc(\'month\', o."CREATED_AT"), sum(o."TOTAL") {FROM_ORDERS} '
         "WHERE o.\"QUANTITY\" > 1 AND p.\"STATE\" IN ('CA', 'NY') GROUP BY 1 ORDER BY 1"
     )
-    assert [r[0] for r in rows] == [e[0].isoformat() for e in expected]
+    assert [r[0] for r in rows] == [e[0].isoformat() + "Z" for e in expected]
     assert [r[1] for r in rows] == pytest.approx([e[1] for e in expected])
     assert [r[1] for r in classic.rows(CA, "Monthly Revenue")] == pytest.approx(
         [

@@ -96,7 +96,7 @@ def test_total_revenue_metric_for_ca_manager(api: AgentClient) -> None:
         'SELECT date_trunc(\'year\', o."CREATED_AT"), sum(o."TOTAL") FROM "ORDERS" o '
         'JOIN "PEOPLE" p ON p."ID" = o."USER_ID" WHERE p."STATE" = \'CA\' GROUP BY 1 ORDER BY 1',
     )
-    assert [r[0] for r in result["data"]["rows"]] == [r[0].isoformat() for r in rows]
+    assert [r[0] for r in result["data"]["rows"]] == [r[0].isoformat() + "Z" for r in rows]
     for got, want in zip(result["data"]["rows"], rows, strict=True):
         assert got[1] == pytest.approx(want[1], rel=1e-9)
 

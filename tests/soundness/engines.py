@@ -222,6 +222,8 @@ _SQLITE_FAMILIES: dict[str, set[str]] = {
 def sqlite_canonical(value: Any) -> Any:
     """Dates and timestamps as one text: SQLite's ``2024-01-05 00:00:00`` and the API's
     ``2024-01-05T00:00:00`` (or ``2024-01-05`` for a date) name the same instant."""
+    if isinstance(value, str) and value.endswith("Z"):
+        value = value[:-1]  # the API's UTC datetimes carry their offset
     if isinstance(value, str) and _ISO_TEXT.match(value.replace("T", " ", 1)):
         text = value.replace("T", " ", 1)
         return text if " " in text else text + " 00:00:00"

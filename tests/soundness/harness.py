@@ -243,8 +243,12 @@ def run(api: AgentClient, email: str, body: dict[str, Any]) -> dict[str, Any]:
 
 
 def normalize(value: Any) -> Any:
-    """A DuckDB value as the API serializes it: ISO dates and times, decimals as floats."""
-    if isinstance(value, _dt.datetime | _dt.date | _dt.time):
+    """A DuckDB value as the API serializes it: ISO dates and times (datetimes with their
+    offset, in UTC: ``Z``), decimals as floats."""
+    if isinstance(value, _dt.datetime):
+        moment = value if value.tzinfo is None else value.astimezone(_dt.UTC).replace(tzinfo=None)
+        return moment.isoformat() + "Z"
+    if isinstance(value, _dt.date | _dt.time):
         return value.isoformat()
     if isinstance(value, decimal.Decimal):
         return float(value)

@@ -71,7 +71,7 @@ def metadata_objects(columns: tuple[OutputColumn, ...]) -> list[dict[str, Any]]:
             "name": c.name,
             "display_name": c.display_name,
             "base_type": c.base_type,
-            "effective_type": c.base_type,
+            "effective_type": c.effective_type or c.base_type,
             "semantic_type": c.semantic_type,
         }
         for c in columns

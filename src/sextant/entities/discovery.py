@@ -140,6 +140,8 @@ class Discovery:
             body["statistics"] = fingerprint.statistics
             if fingerprint.values is not None:
                 body["values"] = fingerprint.values[:limit]
+                if len(fingerprint.values) > limit:
+                    body["has_more_values"] = True
         return body
 
     def _value_lists(

@@ -394,8 +394,12 @@ class AgentSpec(_Spec):
     max_bytes: int = Field(default=30_000, gt=0, description="JSON bytes of a tool result")
 
 
+Weekday = Literal["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
+
+
 class SettingsSpec(_Spec):
     report_timezone: str | None = None
+    start_of_week: Weekday = "monday"
     session_ttl_days: int = Field(default=14, gt=0)
     jwt: JwtSpec = JwtSpec()
     provisioning: ProvisioningSpec = ProvisioningSpec()

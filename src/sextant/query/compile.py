@@ -22,7 +22,7 @@ from sextant.query.fields import Column
 from sextant.query.filters import compile_filter
 from sextant.query.resolve import RAggregation, Resolved
 from sextant.query.rows import OpenTable, restricted
-from sextant.query.temporal import TRUNCATIONS, extract, truncate
+from sextant.query.temporal import TRUNCATIONS, TimeRules, extract, localize, truncate
 from sextant.store.snapshot import FieldRow, Snapshot
 from sextant.warehouse.engines import EngineProfile, profile
 from sextant.warehouse.types import base_type_of
@@ -36,6 +36,7 @@ class OutputColumn:
     display_name: str
     base_type: str = "type/*"
     semantic_type: str | None = None
+    effective_type: str | None = None  # type/DateTimeWithLocalTZ for time-zone-aware instants
 
 
 # aggregations that keep the meaning of their column (a sum of currency is currency)
@@ -47,6 +48,12 @@ def _group_semantics(column: Column, granularity: str | None) -> str | None:
     if granularity is not None and granularity not in TRUNCATIONS:
         return None  # an extracted part (day of week) is a number, not the column's meaning
     return column.field.semantic_type
+
+
+def _effective_type(dtype: Any) -> str:
+    if dtype.is_timestamp() and dtype.timezone is not None:
+        return "type/DateTimeWithLocalTZ"
+    return base_type_of(dtype)
 
 
 def _title(unit: str) -> str:
@@ -113,12 +120,15 @@ def _aggregate(agg: RAggregation, value: Any, table: ir.Table, engine: EnginePro
     }[agg.fn](value)
 
 
-def _granular(value: Any, granularity: str | None, engine: EngineProfile) -> Any:
+def _granular(value: Any, granularity: str | None, engine: EngineProfile, rules: TimeRules) -> Any:
+    """``value`` truncated to or extracted as ``granularity``, in the report zone's wall
+    clock, weeks starting on its first day."""
     if granularity is None:
         return value
+    local = localize(value, rules, engine)
     if granularity in TRUNCATIONS:
-        return truncate(value, granularity, engine)
-    return extract(value, granularity, engine)
+        return truncate(local, granularity, engine, rules.week_start)
+    return extract(local, granularity, engine, rules.week_start)
 
 
 def compile_query(
@@ -132,6 +142,8 @@ def compile_query(
 ) -> Compiled:
     table = resolved.table
     engine = profile(snapshot.databases[table.database_id].engine)
+    settings = snapshot.query_settings
+    rules = TimeRules(settings.report_timezone, settings.week_start)
     base = restricted(
         table, table_access(principal, snapshot, table.id), principal, snapshot, open_table
     )
@@ -165,7 +177,7 @@ def compile_query(
 
     predicates = [
         compile_filter(
-            value(f.column), f.column.field.base_type, f.op, list(f.values), f.bucket, engine
+            value(f.column), f.column.field.base_type, f.op, list(f.values), f.bucket, engine, rules
         )
         for f in [*resolved.filters, *(f for agg in resolved.aggregations for f in agg.filters)]
     ]
@@ -178,13 +190,15 @@ def compile_query(
         g_names = group_names[: len(resolved.group_by)]
         a_names = group_names[len(resolved.group_by) :]
         groups = {
-            n: _granular(value(g.column), g.granularity, engine)
+            n: _granular(value(g.column), g.granularity, engine, rules)
             for n, g in zip(g_names, resolved.group_by, strict=True)
         }
         aggs = {
             n: _aggregate(
                 a,
-                _granular(value(a.column), a.bucket, engine) if a.column is not None else None,
+                _granular(value(a.column), a.bucket, engine, rules)
+                if a.column is not None
+                else None,
                 filtered,
                 engine,
             )
@@ -221,7 +235,7 @@ def compile_query(
         buckets = list(resolved.field_buckets) or [None] * len(chosen)
         out_names = unique_names([c.field.name for c in chosen])
         outputs = {
-            n: _granular(value(c), b, engine)
+            n: _granular(value(c), b, engine, rules)
             for n, c, b in zip(out_names, chosen, buckets, strict=True)
         }
         keys = []
@@ -236,7 +250,7 @@ def compile_query(
             )
             if name is None:  # ordered by a column not shown: carry it, then drop it
                 name = f"__order{i}"
-                outputs[name] = _granular(value(o.column), o.granularity, engine)
+                outputs[name] = _granular(value(o.column), o.granularity, engine, rules)
             keys.append(ibis.desc(name) if o.direction == "desc" else ibis.asc(name))
         expr = filtered.select(**outputs)
         columns = [
@@ -256,7 +270,13 @@ def compile_query(
     expr = expr.limit(row_cap + 1 if cap_binds else row_cap)
     schema = expr.schema()
     typed = tuple(
-        OutputColumn(c.name, c.display_name, base_type_of(schema[c.name]), c.semantic_type)
+        OutputColumn(
+            c.name,
+            c.display_name,
+            base_type_of(schema[c.name]),
+            c.semantic_type,
+            _effective_type(schema[c.name]),
+        )
         for c in columns
     )
     return Compiled(expr, typed, row_cap, cap_binds)

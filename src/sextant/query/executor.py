@@ -219,7 +219,8 @@ class QueryEngine:
                 compiled = self._compile(prepared.principal, prepared.resolved, prepared.snapshot)
                 self._plans.put(prepared.plan_key, compiled)
             prepared.compiled = compiled
-            key = result_key(database.name, compiled.sql or "", repr(compiled.columns))
+            zone = prepared.snapshot.query_settings.report_timezone
+            key = result_key(database.name, compiled.sql or "", repr((compiled.columns, zone)))
             cached = self.results.get(key) if self.results is not None else None
             if cached is not None:
                 result = QueryResult.from_cache(compiled.columns, cached)
@@ -237,6 +238,7 @@ class QueryEngine:
                     row_cap=compiled.row_cap,
                     cap_binds=compiled.cap_binds,
                     running_ms=int((time.perf_counter() - started) * 1000),
+                    zone=zone,
                 )
                 if self.results is not None:
                     self.results.put(key, result.to_cache())

@@ -28,7 +28,16 @@ from sextant.model.operations import (
     TEMPORAL_TYPES,
     kind_of,
 )
-from sextant.query.temporal import TRUNCATIONS, extract, parse_temporal, truncate
+from sextant.query.temporal import (
+    TRUNCATIONS,
+    UTC_RULES,
+    TimeRules,
+    extract,
+    localize,
+    parse_temporal,
+    truncate,
+    truncate_value,
+)
 from sextant.warehouse.engines import DEFAULT_PROFILE, EngineProfile
 
 __all__ = ["TEMPORAL", "coerce_values", "compile_filter", "kind_of"]
@@ -111,9 +120,14 @@ def _string(value: object) -> str:
 
 
 def coerce_values(
-    base_type: str, operation: str, bucket: str | None, values: Sequence[object]
+    base_type: str,
+    operation: str,
+    bucket: str | None,
+    values: Sequence[object],
+    zone: str = "UTC",
 ) -> list[Any]:
-    """Values typed for the column and operation; ValueError says what was expected."""
+    """Values typed for the column and operation; ValueError says what was expected. Dates
+    and times with an offset become the wall clock of ``zone``."""
     op = OPERATIONS[operation]
     if op.extraction is not None or (bucket is not None and bucket not in TRUNCATIONS):
         part = op.extraction or bucket or ""
@@ -134,7 +148,7 @@ def coerce_values(
     if kind == "boolean":
         return [_boolean(v) for v in values]
     if kind == "temporal":
-        return [parse_temporal(v, base_type) for v in values]
+        return [parse_temporal(v, base_type, zone) for v in values]
     return [_string(v) for v in values]
 
 
@@ -143,14 +157,17 @@ def _any(parts: list[ir.BooleanValue]) -> ir.BooleanValue:
 
 
 def _temporal_side(
-    column: Any, base_type: str, value: Any, bucket: str | None, engine: EngineProfile
+    column: Any,
+    base_type: str,
+    value: Any,
+    bucket: str | None,
+    engine: EngineProfile,
+    week_start: int,
 ) -> tuple[Any, Any]:
     """Column and literal, brought to the same unit."""
     if bucket in TRUNCATIONS:
-        from sextant.query.temporal import truncate_value
-
-        side: Any = truncate(column, bucket, engine)
-        literal: Any = truncate_value(value, bucket)
+        side: Any = truncate(column, bucket, engine, week_start)
+        literal: Any = truncate_value(value, bucket, week_start)
     elif base_type == "type/DateTime" and type(value) is _dt.date:
         side, literal = column.date(), value
     else:
@@ -174,8 +191,11 @@ def compile_filter(
     values: Sequence[Any],
     bucket: str | None = None,
     engine: EngineProfile = DEFAULT_PROFILE,
+    rules: TimeRules = UTC_RULES,
 ) -> ir.BooleanValue:
-    """``column`` (an Ibis column) filtered by ``operation`` over already-coerced ``values``."""
+    """``column`` (an Ibis column) filtered by ``operation`` over already-coerced ``values``.
+    Dates and times are compared as the wall clock of the report zone; weeks start on its
+    first day; ``*-equals`` weekday filters stay ISO (1 = Monday), as in Metabase."""
     op = OPERATIONS[operation]
     if operation == "is-null":
         return column.isnull()
@@ -190,11 +210,12 @@ def compile_filter(
     if operation == "is-false":
         return column == ibis.literal(False)
     negative = operation.endswith("not-equals") or operation == "string-not-contains"
+    local = localize(column, rules, engine) if base_type in TEMPORAL else column
     if op.extraction is not None:
-        part = extract(column, op.extraction, engine)
+        part = extract(local, op.extraction, engine)
         matched = part.isin(list(values))
     elif bucket is not None and bucket in BUCKET_RANGES:
-        part = extract(column, bucket, engine)
+        part = extract(local, bucket, engine)
         matched = (
             _any([part == v for v in values])
             if operation in ("equals", "not-equals")
@@ -207,7 +228,9 @@ def compile_filter(
     elif base_type in TEMPORAL:
         parts = []
         for value in values:
-            side, literal = _temporal_side(column, base_type, value, bucket, engine)
+            side, literal = _temporal_side(
+                local, base_type, value, bucket, engine, rules.week_start
+            )
             compare = _COMPARE.get(operation, operator.eq)
             right = literal if isinstance(literal, ir.Expr) else ibis.literal(literal)
             parts.append(compare(side, right))

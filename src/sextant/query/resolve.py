@@ -332,7 +332,8 @@ class _Resolver:
             self.problems.add(f"{path}.values", f"{op_name} takes a single value")
             return None
         try:
-            values = coerce_values(column.field.base_type, op_name, bucket, raw)
+            zone = self.snapshot.query_settings.report_timezone
+            values = coerce_values(column.field.base_type, op_name, bucket, raw, zone)
         except ValueError as exc:
             self.problems.add(f"{path}.value", f"{exc} for {label}")
             return None

@@ -12,6 +12,7 @@ import datetime as _dt
 import decimal
 import json
 import math
+import zoneinfo
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -107,7 +108,22 @@ def _integer(value: Any) -> Any:
     return json_value(value)
 
 
-def _as_declared(base_type: str) -> Callable[[Any], Any]:
+def _instant(zone: str) -> Callable[[Any], Any]:
+    """Datetimes with their offset in the report zone: a naive value is that zone's wall
+    clock, an aware one is shown there; UTC is written ``Z``."""
+    where = zoneinfo.ZoneInfo(zone)
+
+    def convert(value: Any) -> Any:
+        if not isinstance(value, _dt.datetime):
+            return json_value(value)
+        moment = value.replace(tzinfo=where) if value.tzinfo is None else value.astimezone(where)
+        text = moment.isoformat()
+        return text[:-6] + "Z" if text.endswith("+00:00") else text
+
+    return convert
+
+
+def _as_declared(base_type: str, zone: str) -> Callable[[Any], Any]:
     """Bring an engine's value to the column's declared type before JSON.
 
     DuckDB sums integers into HUGEINT (arrow decimals) and truncates DATEs into TIMESTAMPs;
@@ -117,20 +133,22 @@ def _as_declared(base_type: str) -> Callable[[Any], Any]:
         return _integer
     if base_type == "type/Date":
         return lambda v: json_value(v.date() if isinstance(v, _dt.datetime) else v)
+    if base_type == "type/DateTime":
+        return _instant(zone)
     return json_value
 
 
 _PLAIN = frozenset({"type/Text", "type/Boolean"})
 
 
-def _column_values(column: pa.ChunkedArray, base_type: str) -> list[Any]:
+def _column_values(column: pa.ChunkedArray, base_type: str, zone: str = "UTC") -> list[Any]:
     """A column's values ready for JSON, converting only where the type needs it."""
     values: list[Any] = column.to_pylist()
     if base_type in _PLAIN and all(isinstance(v, str | bool) or v is None for v in values):
         return values
     if base_type == "type/Float":
         return [v if isinstance(v, float) and math.isfinite(v) else json_value(v) for v in values]
-    convert = _as_declared(base_type)
+    convert = _as_declared(base_type, zone)
     return [convert(v) for v in values]
 
 
@@ -141,11 +159,13 @@ def result_from_arrow(
     row_cap: int,
     cap_binds: bool,
     running_ms: int,
+    zone: str = "UTC",
 ) -> QueryResult:
-    """The leading ``columns`` of ``table``, cut to ``row_cap`` rows."""
+    """The leading ``columns`` of ``table``, cut to ``row_cap`` rows; datetimes shown in
+    ``zone``."""
     truncated = cap_binds and table.num_rows > row_cap
     shown = table.slice(0, row_cap) if table.num_rows > row_cap else table
-    values = [_column_values(shown.column(i), c.base_type) for i, c in enumerate(columns)]
+    values = [_column_values(shown.column(i), c.base_type, zone) for i, c in enumerate(columns)]
     rows = [list(row) for row in zip(*values, strict=True)] if values else []
     return QueryResult(tuple(columns), rows, running_ms, truncated, row_cap if truncated else None)
 
@@ -161,7 +181,7 @@ def column_objects(columns: Sequence[OutputColumn]) -> list[dict[str, Any]]:
             "name": c.name,
             "display_name": c.display_name,
             "base_type": c.base_type,
-            "effective_type": c.base_type,
+            "effective_type": c.effective_type or c.base_type,
             "semantic_type": c.semantic_type,
         }
         for c in columns

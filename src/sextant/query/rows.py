@@ -14,6 +14,7 @@ from sextant.auth.principal import Principal
 from sextant.permissions.decide import TableAccess
 from sextant.permissions.sandbox import BoundFilter, bind_sandbox
 from sextant.query.filters import coerce_values, compile_filter
+from sextant.query.temporal import TimeRules
 from sextant.store.snapshot import Snapshot, TableRow
 from sextant.warehouse.engines import profile
 
@@ -34,13 +35,23 @@ def _condition(
     expr: ir.Table, table: TableRow, bound: BoundFilter, snapshot: Snapshot, open_table: OpenTable
 ) -> ir.BooleanValue:
     engine = profile(snapshot.databases[table.database_id].engine)
+    settings = snapshot.query_settings
+    rules = TimeRules(settings.report_timezone, settings.week_start)
     if bound.via is None:
         column = table.field(bound.column)
         if column is None:
             raise LookupError(f"{table.name}.{bound.column}")
-        values = coerce_values(column.base_type, bound.operation, bound.bucket, bound.values)
+        values = coerce_values(
+            column.base_type, bound.operation, bound.bucket, bound.values, rules.zone
+        )
         return compile_filter(
-            expr[column.name], column.base_type, bound.operation, values, bound.bucket, engine
+            expr[column.name],
+            column.base_type,
+            bound.operation,
+            values,
+            bound.bucket,
+            engine,
+            rules,
         )
     fk = table.field(bound.via)
     if fk is None or fk.fk_target_field_id is None:
@@ -51,9 +62,17 @@ def _condition(
     column = target.field(bound.column)
     if column is None:
         raise LookupError(f"{target.name}.{bound.column}")
-    values = coerce_values(column.base_type, bound.operation, bound.bucket, bound.values)
+    values = coerce_values(
+        column.base_type, bound.operation, bound.bucket, bound.values, rules.zone
+    )
     inner = compile_filter(
-        target_expr[column.name], column.base_type, bound.operation, values, bound.bucket, engine
+        target_expr[column.name],
+        column.base_type,
+        bound.operation,
+        values,
+        bound.bucket,
+        engine,
+        rules,
     )
     return expr[fk.name].isin(target_expr.filter(inner).select(key.name)[key.name])
 

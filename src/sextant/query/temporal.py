@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import datetime as _dt
+import functools
+import zoneinfo
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
+import ibis
+import ibis.expr.datatypes as dt
 import ibis.expr.types as ir
 
 from sextant.warehouse.engines import DEFAULT_PROFILE, EngineProfile
@@ -13,11 +18,27 @@ from sextant.warehouse.engines import DEFAULT_PROFILE, EngineProfile
 __all__ = [
     "EXTRACTIONS",
     "TRUNCATIONS",
+    "UTC_RULES",
+    "TimeRules",
     "extract",
+    "localize",
     "parse_temporal",
     "truncate",
     "truncate_value",
 ]
+
+
+@dataclass(frozen=True)
+class TimeRules:
+    """What dates and times mean in a query: the report's time zone (bucketing, extraction
+    and comparison of time-zone-aware timestamps happen there; naive timestamps are its wall
+    clock) and the first day of a week (0 = Monday … 6 = Sunday)."""
+
+    zone: str = "UTC"
+    week_start: int = 0
+
+
+UTC_RULES = TimeRules()
 
 TRUNCATIONS: dict[str, str] = {
     "minute": "m",
@@ -49,11 +70,51 @@ EXTRACTIONS: dict[str, Callable[[Any], ir.IntegerValue]] = {
 }
 
 
-def _week_start(column: Any) -> Any:
-    """Monday of the ISO week, from the weekday (engines whose Ibis compiler has no week)."""
+def _week_start(column: Any, week_start: int = 0) -> Any:
+    """The first day of the week containing ``column`` (0 = Monday … 6 = Sunday), from the
+    weekday: for weeks not starting on Monday, and engines whose Ibis compiler has no week."""
     day = column.date() if column.type().is_timestamp() else column
-    monday = day - day.day_of_week.index().as_interval("D")
-    return monday.cast("timestamp") if column.type().is_timestamp() else monday
+    back = (
+        day.day_of_week.index()
+        if week_start == 0
+        else ((day.day_of_week.index() - week_start + 7) % 7)
+    )
+    first = day - back.as_interval("D")
+    return first.cast("timestamp") if column.type().is_timestamp() else first
+
+
+@functools.cache
+def _local_function(name: str, dtype: dt.DataType) -> Callable[..., Any]:
+    """The engine's function giving the wall-clock time of an instant in a zone, typed for
+    the column's own timestamp type."""
+
+    def local(*args: Any) -> Any: ...
+
+    inputs: tuple[dt.DataType, ...]
+    if name == "from_utc_timestamp":
+        inputs = (dtype, dt.string)
+    elif name == "convert_tz":
+        inputs = (dtype, dt.string, dt.string)
+    else:
+        inputs = (dt.string, dtype)
+    made: Callable[..., Any] = ibis.udf.scalar.builtin(
+        local, name=name, signature=(inputs, dt.timestamp)
+    )
+    return made
+
+
+def localize(column: Any, rules: TimeRules, engine: EngineProfile = DEFAULT_PROFILE) -> Any:
+    """A time-zone-aware timestamp as the wall clock of the report zone (naive); every other
+    column as it is (naive timestamps already are that wall clock)."""
+    dtype = column.type()
+    if not dtype.is_timestamp() or dtype.timezone is None or engine.local_time is None:
+        return column
+    fn = _local_function(engine.local_time, dtype)
+    if engine.local_time == "from_utc_timestamp":
+        return fn(column, rules.zone)
+    if engine.local_time == "convert_tz":
+        return fn(column, "+00:00", rules.zone)
+    return fn(rules.zone, column)
 
 
 _FORMATS = {"minute": "%Y-%m-%d %H:%M:00", "hour": "%Y-%m-%d %H:00:00"}
@@ -65,8 +126,12 @@ def _emulated(column: Any, unit: str) -> Any:
     return column.strftime(_FORMATS[unit]).cast("timestamp")  # engines keeping text times
 
 
-def truncate(column: Any, unit: str, engine: EngineProfile = DEFAULT_PROFILE) -> Any:
+def truncate(
+    column: Any, unit: str, engine: EngineProfile = DEFAULT_PROFILE, week_start: int = 0
+) -> Any:
     """``column`` truncated to ``unit``, the way ``engine`` can compute it."""
+    if unit == "week" and week_start != 0:
+        return _week_start(column, week_start)
     if unit in engine.emulated_truncations:
         return _emulated(column, unit)
     truncated = column.truncate(TRUNCATIONS[unit])
@@ -75,7 +140,13 @@ def truncate(column: Any, unit: str, engine: EngineProfile = DEFAULT_PROFILE) ->
     return truncated
 
 
-def extract(column: Any, unit: str, engine: EngineProfile = DEFAULT_PROFILE) -> ir.IntegerValue:
+def extract(
+    column: Any, unit: str, engine: EngineProfile = DEFAULT_PROFILE, week_start: int = 0
+) -> ir.IntegerValue:
+    """A part of ``column``; ``day-of-week`` counts from ``week_start`` (1 = its first day)."""
+    if unit == "day-of-week" and week_start != 0:
+        index = column.day_of_week.index()
+        return ((index - week_start + 7) % 7 + 1).cast("int32")
     part = EXTRACTIONS[unit](column)
     if unit in engine.floored_extractions:
         # Ibis divides as reals here and types the result as an integer, so a cast to int32
@@ -84,8 +155,11 @@ def extract(column: Any, unit: str, engine: EngineProfile = DEFAULT_PROFILE) -> 
     return part.cast("int32")
 
 
-def parse_temporal(value: object, base_type: str) -> _dt.date | _dt.datetime | _dt.time:
-    """An ISO date, datetime or time for a column of ``base_type``; ValueError otherwise."""
+def parse_temporal(
+    value: object, base_type: str, zone: str = "UTC"
+) -> _dt.date | _dt.datetime | _dt.time:
+    """An ISO date, datetime or time for a column of ``base_type``; ValueError otherwise. A
+    value with an offset becomes the wall clock of ``zone`` (what columns are compared in)."""
     if not isinstance(value, str):
         raise ValueError("expected an ISO-8601 date or datetime string")
     text = value.strip().replace("Z", "+00:00")
@@ -96,13 +170,13 @@ def parse_temporal(value: object, base_type: str) -> _dt.date | _dt.datetime | _
     parsed = _dt.datetime.fromisoformat(text)
     if parsed.tzinfo is not None:
         try:
-            parsed = parsed.astimezone(_dt.UTC).replace(tzinfo=None)
+            parsed = parsed.astimezone(zoneinfo.ZoneInfo(zone)).replace(tzinfo=None)
         except OverflowError:  # 9999-12-31T23:00-02:00 is past the end of the calendar
             raise ValueError("the date and time with its offset is out of range") from None
     return parsed
 
 
-def truncate_value(value: _dt.date | _dt.datetime, unit: str) -> _dt.datetime:
+def truncate_value(value: _dt.date | _dt.datetime, unit: str, week_start: int = 0) -> _dt.datetime:
     """The start of the ``unit`` containing ``value``, as a naive datetime."""
     moment = value if isinstance(value, _dt.datetime) else _dt.datetime.combine(value, _dt.time())
     if unit == "minute":
@@ -113,7 +187,7 @@ def truncate_value(value: _dt.date | _dt.datetime, unit: str) -> _dt.datetime:
     if unit == "day":
         return day
     if unit == "week":
-        return day - _dt.timedelta(days=day.weekday())
+        return day - _dt.timedelta(days=(day.weekday() - week_start) % 7)
     if unit == "month":
         return day.replace(day=1)
     if unit == "quarter":

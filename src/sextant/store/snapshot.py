@@ -23,6 +23,7 @@ __all__ = [
     "MeasureRow",
     "MetricRow",
     "ParameterRow",
+    "QuerySettings",
     "QuestionRow",
     "SandboxRow",
     "SegmentRow",
@@ -157,6 +158,17 @@ class SandboxRow:
     definition: dict[str, Any]
 
 
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+
+
+@dataclass(frozen=True)
+class QuerySettings:
+    """The model's settings that change what a query means."""
+
+    report_timezone: str = "UTC"  # dates and times are bucketed and shown in this zone
+    week_start: int = 0  # the first day of a week: 0 = Monday … 6 = Sunday
+
+
 @dataclass(frozen=True)
 class Snapshot:
     version: int
@@ -172,6 +184,7 @@ class Snapshot:
     sandboxes: dict[int, tuple[SandboxRow, ...]]  # table id -> sandboxes
     metrics_by_table: dict[int, tuple[MetricRow, ...]] = field(default_factory=dict)
     questions: dict[int, QuestionRow] = field(default_factory=dict)
+    query_settings: QuerySettings = field(default_factory=QuerySettings)
 
 
 def current_version(engine: Engine) -> int:
@@ -183,6 +196,14 @@ def current_version(engine: Engine) -> int:
 def load_snapshot(engine: Engine) -> Snapshot:
     with engine.connect() as conn:
         version = conn.execute(select(func.max(s.model_state.c.id))).scalar() or 0
+        state = conn.execute(
+            select(s.model_state.c.document).where(s.model_state.c.id == version)
+        ).scalar()
+        applied = dict((state or {}).get("settings") or {})
+        query_settings = QuerySettings(
+            applied.get("report_timezone") or "UTC",
+            WEEKDAYS.index(applied.get("start_of_week") or "monday"),
+        )
         databases = {
             r.id: DatabaseRow(r.id, r.name, r.engine, r.schema_name, r.description)
             for r in conn.execute(select(s.databases).where(s.databases.c.active))
@@ -304,6 +325,7 @@ def load_snapshot(engine: Engine) -> Snapshot:
         sandboxes={k: tuple(v) for k, v in sandboxes.items()},
         metrics_by_table={k: tuple(v) for k, v in by_table.items()},
         questions=questions,
+        query_settings=query_settings,
     )
 
 

@@ -36,13 +36,27 @@ class EngineProfile:
     # one connection serves every request (DuckDB: a cursor per query; Spark: one session per
     # process); otherwise requests lease pooled connections (sextant.warehouse.pool)
     shared_connection: bool = False
+    # the function giving an instant's wall-clock time in a zone, for time-zone-aware
+    # timestamps (sextant.query.temporal.localize): timezone(zone, ts) on DuckDB and
+    # PostgreSQL, from_utc_timestamp(ts, zone) on Spark, convert_tz(ts, '+00:00', zone) on
+    # MySQL (it needs the server's time zone tables); None: the engine has no such type
+    local_time: str | None = None
 
 
 ENGINE_PROFILES: dict[str, EngineProfile] = {
     p.name: p
     for p in (
-        EngineProfile("duckdb", "main", "duckdb", "information_schema", shared_connection=True),
-        EngineProfile("postgres", "public", "postgres", "information_schema"),
+        EngineProfile(
+            "duckdb",
+            "main",
+            "duckdb",
+            "information_schema",
+            shared_connection=True,
+            local_time="timezone",
+        ),
+        EngineProfile(
+            "postgres", "public", "postgres", "information_schema", local_time="timezone"
+        ),
         EngineProfile(
             "mysql",
             None,
@@ -52,6 +66,7 @@ ENGINE_PROFILES: dict[str, EngineProfile] = {
             arrays=False,
             emulated_truncations=frozenset({"week"}),
             float_average=True,
+            local_time="convert_tz",
         ),
         EngineProfile(
             "sqlite",
@@ -65,7 +80,14 @@ ENGINE_PROFILES: dict[str, EngineProfile] = {
             floored_extractions=frozenset({"quarter", "quarter-of-year", "week-of-year"}),
             unescaped_like=True,
         ),
-        EngineProfile("spark", "default", "spark", "catalog", shared_connection=True),
+        EngineProfile(
+            "spark",
+            "default",
+            "spark",
+            "catalog",
+            shared_connection=True,
+            local_time="from_utc_timestamp",
+        ),
     )
 }
 
