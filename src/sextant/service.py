@@ -152,6 +152,7 @@ class Sextant:
                 settings.query_timeout_seconds,
                 settings.raw_row_limit,
                 settings.aggregated_row_limit,
+                settings.continuation_token_seconds,
             ),
             _result_cache(settings),
         )

@@ -46,6 +46,7 @@ class Settings:
     query_timeout_seconds: float = 60.0
     raw_row_limit: int = 2000
     aggregated_row_limit: int = 10000
+    continuation_token_seconds: float = 600.0  # POST /v1/query: how long a next page waits
     max_concurrent_queries: int = 8
     max_queries_per_user: int = 2
     max_queued_queries: int = 32
@@ -86,6 +87,7 @@ class Settings:
             "query_timeout_seconds",
             "raw_row_limit",
             "aggregated_row_limit",
+            "continuation_token_seconds",
             "max_concurrent_queries",
             "max_queries_per_user",
             "max_request_bytes",

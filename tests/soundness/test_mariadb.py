@@ -129,3 +129,42 @@ def test_edge_hand_sql_agrees_across_engines(
     case: Case,
 ) -> None:
     agree(maria_edges[1].hand(case), hand(duck_edges, case.sql))
+
+
+def test_pages_of_text_equal_under_the_collation(
+    maria_edges: tuple[AgentClient, MySQLWarehouse],
+) -> None:
+    """MariaDB's default collation calls 'Austin' and 'AUSTIN' equal: the pages of a query
+    ordered by such text still hold every row once (the total order adds the bytes)."""
+    client, warehouse = maria_edges
+    field = client.field("analyst@example.com", "PEOPLE", "CITY")
+    body = {
+        "table_id": client.table_id("PEOPLE"),
+        "filters": [
+            {
+                "field_id": client.field("analyst@example.com", "PEOPLE", "ID"),
+                "operation": "less-than-or-equal",
+                "value": 1500,
+            }
+        ],
+        "fields": [{"field_id": field}],
+        "order_by": [{"field": {"field_id": field}}],
+        "page_size": 37,
+    }
+    rows: list[Any] = []
+    request: dict[str, Any] = body
+    while True:
+        page = client.request("POST", "/query", "analyst@example.com", json=request).json()
+        assert page["status"] == "completed", page
+        rows += [row[0] for row in page["data"]["rows"]]
+        if "continuation_token" not in page:
+            break
+        request = {"continuation_token": page["continuation_token"]}
+    with warehouse.conn.cursor() as cur:
+        cur.execute("SELECT CITY FROM PEOPLE WHERE ID <= 1500")
+        hand_rows = [row[0] for row in cur.fetchall()]
+    assert sorted(rows, key=str) == sorted(hand_rows, key=str)
+    cased = {r for r in hand_rows if r} & {r.upper() for r in hand_rows if r and r != r.upper()}
+    assert cased, "the edited data has names equal but for their case"
+    # ordered as asked (case-insensitively), and names equal but for case by their bytes
+    assert rows == sorted(rows, key=lambda r: ((r or "").lower().encode(), (r or "").encode()))

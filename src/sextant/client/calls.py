@@ -68,6 +68,11 @@ def _query_result(body: Any) -> QueryResult:
     return QueryResult.model_validate({**body, **body["data"]})
 
 
+def _paging(limit: int | None, offset: int | None) -> list[tuple[str, str]]:
+    given = (("limit", limit), ("offset", offset))
+    return [(name, str(value)) for name, value in given if value is not None]
+
+
 @dataclass(frozen=True)
 class Calls:
     """The calls of the Agent API and the classic API."""
@@ -113,6 +118,25 @@ class Calls:
         return Call(
             "POST", f"{self.version}/execute", _query_result, json={"query": token}, executes=True
         )
+
+    def query_page(
+        self,
+        body: BaseModel | Mapping[str, Any] | None,
+        page_size: int | None,
+        continuation_token: str | None,
+    ) -> Call[QueryResult]:
+        payload: dict[str, Any] = dict(_body(body)) if body is not None else {}
+        if page_size is not None:
+            payload["page_size"] = page_size
+        if continuation_token is not None:
+            payload["continuation_token"] = continuation_token
+        return Call("POST", f"{self.version}/query", _query_result, json=payload, executes=True)
+
+    def tables(self, limit: int | None, offset: int | None) -> Call[SearchResult]:
+        return Call("GET", f"{self.version}/tables", _model(SearchResult), _paging(limit, offset))
+
+    def metrics(self, limit: int | None, offset: int | None) -> Call[SearchResult]:
+        return Call("GET", f"{self.version}/metrics", _model(SearchResult), _paging(limit, offset))
 
     def curated_cards(self) -> Call[list[CuratedCard]]:
         return Call("GET", f"{self.version}/cards", _models(CuratedCard))

@@ -16,7 +16,7 @@ the server's ``error`` and ``message``; a 202 whose body says ``"status": "faile
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
 from typing import Any, TypeVar
 
 import anyio
@@ -206,6 +206,35 @@ class AsyncAgentClient(_Common):
         """Construct and execute."""
         return await self.execute(await self.construct_query(body))
 
+    async def query_page(
+        self,
+        body: BaseModel | Mapping[str, Any] | None = None,
+        *,
+        page_size: int | None = None,
+        continuation_token: str | None = None,
+    ) -> QueryResult:
+        """One page of ``POST /v1/query``: the first of ``body``, or the one a continuation
+        token names."""
+        return await self.send(self.calls.query_page(body, page_size, continuation_token))
+
+    async def pages(
+        self, body: BaseModel | Mapping[str, Any], *, page_size: int | None = None
+    ) -> AsyncIterator[QueryResult]:
+        """Every page of a query, in order (each fetched when the previous one is used)."""
+        page = await self.query_page(body, page_size=page_size)
+        yield page
+        while page.continuation_token is not None:
+            page = await self.query_page(continuation_token=page.continuation_token)
+            yield page
+
+    async def tables(self, *, limit: int | None = None, offset: int | None = None) -> SearchResult:
+        """The tables the caller may use, by name (as search items)."""
+        return await self.send(self.calls.tables(limit, offset))
+
+    async def metrics(self, *, limit: int | None = None, offset: int | None = None) -> SearchResult:
+        """The metrics the caller may use, by name (as search items)."""
+        return await self.send(self.calls.metrics(limit, offset))
+
     async def curated_cards(self) -> list[CuratedCard]:
         return await self.send(self.calls.curated_cards())
 
@@ -319,6 +348,35 @@ class AgentClient(_Common):
     def query(self, body: BaseModel | Mapping[str, Any]) -> QueryResult:
         """Construct and execute."""
         return self.execute(self.construct_query(body))
+
+    def query_page(
+        self,
+        body: BaseModel | Mapping[str, Any] | None = None,
+        *,
+        page_size: int | None = None,
+        continuation_token: str | None = None,
+    ) -> QueryResult:
+        """One page of ``POST /v1/query``: the first of ``body``, or the one a continuation
+        token names."""
+        return self.send(self.calls.query_page(body, page_size, continuation_token))
+
+    def pages(
+        self, body: BaseModel | Mapping[str, Any], *, page_size: int | None = None
+    ) -> Iterator[QueryResult]:
+        """Every page of a query, in order (each fetched when the previous one is used)."""
+        page = self.query_page(body, page_size=page_size)
+        yield page
+        while page.continuation_token is not None:
+            page = self.query_page(continuation_token=page.continuation_token)
+            yield page
+
+    def tables(self, *, limit: int | None = None, offset: int | None = None) -> SearchResult:
+        """The tables the caller may use, by name (as search items)."""
+        return self.send(self.calls.tables(limit, offset))
+
+    def metrics(self, *, limit: int | None = None, offset: int | None = None) -> SearchResult:
+        """The metrics the caller may use, by name (as search items)."""
+        return self.send(self.calls.metrics(limit, offset))
 
     def curated_cards(self) -> list[CuratedCard]:
         return self.send(self.calls.curated_cards())

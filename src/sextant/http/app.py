@@ -32,6 +32,7 @@ def create_app(settings: Settings, service: Sextant | None = None) -> FastAPI:
     app.include_router(agent.unversioned)
     app.include_router(search.router)
     app.include_router(queries.router)
+    app.include_router(queries.unversioned)
     app.include_router(auth.router)
     app.include_router(classic.router)
     app.router.routes.append(

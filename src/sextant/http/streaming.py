@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from typing import Any
 
 from fastapi.responses import StreamingResponse
@@ -10,7 +10,7 @@ from starlette.types import Receive, Scope, Send
 
 from sextant.operations.api import AgentAPI
 from sextant.query.executor import Prepared
-from sextant.query.results import QueryFailure, body_chunks, failed_body
+from sextant.query.results import QueryFailure, QueryResult, body_chunks, failed_body
 
 __all__ = ["OutcomeResponse", "outcome_response"]
 
@@ -31,16 +31,22 @@ class OutcomeResponse(StreamingResponse):
 
 
 def outcome_response(
-    api: AgentAPI, prepared: Prepared, extra: Mapping[str, Any] | None = None
+    api: AgentAPI,
+    prepared: Prepared,
+    extra: Mapping[str, Any] | None = None,
+    *,
+    trailer: Callable[[QueryResult], Mapping[str, Any]] | None = None,
 ) -> StreamingResponse:
-    """Run ``prepared`` while the body streams; ``extra`` keys join the body."""
+    """Run ``prepared`` while the body streams; ``extra`` keys join the body, and on
+    success the keys ``trailer`` makes of the result (a page's continuation token)."""
 
     async def stream() -> AsyncIterator[str]:
         outcome = await api.run(prepared)
         if isinstance(outcome, QueryFailure):
             yield failed_body(outcome.message, extra)
             return
-        for chunk in body_chunks(outcome, extra):
+        after = {**(extra or {}), **(trailer(outcome) if trailer else {})}
+        for chunk in body_chunks(outcome, after):
             yield chunk
 
     return OutcomeResponse(stream(), prepared)

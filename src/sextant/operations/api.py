@@ -34,7 +34,8 @@ from sextant.operations.arguments import (
 from sextant.operations.table import operation
 from sextant.permissions.decide import metric_access, table_access_for
 from sextant.query.executor import Outcome, Prepared
-from sextant.query.spec import QueryRequest
+from sextant.query.results import QueryResult
+from sextant.query.spec import QueryPageRequest, QueryRequest
 from sextant.search.items import metric_item, search_item, table_item
 from sextant.store.snapshot import Snapshot
 from sextant.warehouse.runner import Execution
@@ -153,6 +154,17 @@ class AgentAPI:
         prepared = self.core.queries.prepare_query(principal, norm)
         prepared.warnings = warnings
         return prepared
+
+    @operation("query_page", CONSTRUCT, EXECUTE, arguments=QueryPageRequest)
+    def prepare_page(self, principal: Principal, request: QueryPageRequest) -> Prepared:
+        """Construct and execute one page at a time: the first page of a request, or the
+        page a continuation token names (prepared here; :meth:`run` runs it)."""
+        return self.core.queries.prepare_page(principal, request)
+
+    def page_trailer(self, prepared: Prepared, result: QueryResult) -> dict[str, Any]:
+        """What a page's answer adds after its rows: the next page's token, if any."""
+        token = self.core.queries.continuation(prepared, result)
+        return {} if token is None else {"continuation_token": token}
 
     async def run(self, prepared: Prepared) -> Outcome:
         """Run a prepared query to its end, off the event loop; if the caller goes away (the

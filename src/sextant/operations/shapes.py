@@ -146,6 +146,8 @@ class QueryResult(_Shape):
     truncated: bool = False
     row_limit: int | None = None
     database_id: int | None = None
+    continuation_token: str | None = None  # a page of /v1/query: the next page's token
+    warnings: list[str] | None = None  # what the server ignored in the request
 
     def records(self) -> list[dict[str, Any]]:
         """Rows as dicts by column name."""

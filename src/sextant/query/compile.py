@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import operator
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,6 +21,7 @@ from sextant.auth.principal import Principal
 from sextant.permissions.decide import table_access
 from sextant.query.fields import Column
 from sextant.query.filters import compile_filter
+from sextant.query.paging import Page
 from sextant.query.resolve import RAggregation, Resolved
 from sextant.query.rows import OpenTable, restricted
 from sextant.query.temporal import TRUNCATIONS, TimeRules, extract, localize, truncate
@@ -76,6 +78,7 @@ class Compiled:
     row_cap: int  # rows returned at most
     cap_binds: bool  # the server's cap (not the request's limit) decides the row count
     sql: str | None = None  # the expression compiled for its own backend, when bound to one
+    page: Page | None = None  # the rows of one page (its size at most what is left under the cap)
 
 
 def unique_names(names: list[str]) -> list[str]:
@@ -139,7 +142,11 @@ def compile_query(
     *,
     raw_cap: int,
     aggregated_cap: int,
+    page: Page | None = None,
 ) -> Compiled:
+    """The query as one expression; with ``page``, only that page's rows of the capped
+    result in its total order (see :mod:`sextant.query.paging`), and one more row that says
+    whether the result goes on."""
     table = resolved.table
     engine = profile(snapshot.databases[table.database_id].engine)
     settings = snapshot.query_settings
@@ -207,10 +214,10 @@ def compile_query(
         expr = (
             filtered.group_by(**groups).aggregate(**aggs) if groups else filtered.aggregate(**aggs)
         )
-        keys: list[Any] = []
+        keys: list[tuple[str, str]] = []  # (output column, asc | desc)
         for n, a in zip(a_names, resolved.aggregations, strict=True):
             if a.sort is not None:
-                keys.append(ibis.desc(n) if a.sort == "desc" else ibis.asc(n))
+                keys.append((n, a.sort))
         ordered = set()
         for o in resolved.order_by:
             n = next(
@@ -218,9 +225,9 @@ def compile_query(
                 for gn, g in zip(g_names, resolved.group_by, strict=True)
                 if g.column == o.column and g.granularity == o.granularity
             )
-            keys.append(ibis.desc(n) if o.direction == "desc" else ibis.asc(n))
+            keys.append((n, o.direction))
             ordered.add(n)
-        keys += [ibis.asc(n) for n in g_names if n not in ordered]  # breakouts sort ascending
+        keys += [(n, "asc") for n in g_names if n not in ordered]  # breakouts sort ascending
         columns = [
             OutputColumn(n, g.display_name, semantic_type=_group_semantics(g.column, g.granularity))
             for n, g in zip(g_names, resolved.group_by, strict=True)
@@ -251,7 +258,7 @@ def compile_query(
             if name is None:  # ordered by a column not shown: carry it, then drop it
                 name = f"__order{i}"
                 outputs[name] = _granular(value(o.column), o.granularity, engine, rules)
-            keys.append(ibis.desc(name) if o.direction == "desc" else ibis.asc(name))
+            keys.append((name, o.direction))
         expr = filtered.select(**outputs)
         columns = [
             OutputColumn(
@@ -262,12 +269,19 @@ def compile_query(
             for n, c, b in zip(out_names, chosen, buckets, strict=True)
         ]
         cap = raw_cap
-    if keys:
-        expr = expr.order_by(keys)
     limit = resolved.limit
     cap_binds = limit is None or limit > cap
     row_cap = cap if cap_binds else int(limit or cap)
-    expr = expr.limit(row_cap + 1 if cap_binds else row_cap)
+    order = [ibis.desc(n) if d == "desc" else ibis.asc(n) for n, d in keys]
+    if page is not None:
+        order += _tie_break(expr, {n for n, _ in keys}, engine)
+        page = Page(page.offset, max(0, min(page.size, row_cap - page.offset)))
+    if order:
+        expr = expr.order_by(order)
+    if page is not None:
+        expr = expr.limit(page.size + 1, offset=page.offset)
+    else:
+        expr = expr.limit(row_cap + 1 if cap_binds else row_cap)
     schema = expr.schema()
     typed = tuple(
         OutputColumn(
@@ -279,4 +293,27 @@ def compile_query(
         )
         for c in columns
     )
-    return Compiled(expr, typed, row_cap, cap_binds)
+    return Compiled(expr, typed, row_cap, cap_binds, page=page)
+
+
+def _tie_break(expr: ir.Table, named: set[str], engine: EngineProfile) -> list[Any]:
+    """Every output column the order does not already name, ascending: with them the
+    order is total up to rows equal in every column. Columns no engine can order (JSON,
+    arrays, maps, structs) are left out; text under a collation that calls different
+    strings equal is also ordered by its bytes (ordered already or not)."""
+    keys: list[Any] = []
+    for name, dtype in expr.schema().items():
+        if dtype.is_json() or dtype.is_nested():
+            continue
+        if name not in named:
+            keys.append(expr[name].asc())
+        if engine.collated_text and dtype.is_string():
+            keys.append(_hex(expr[name]).asc())
+    return keys
+
+
+def _hex_of(text: str) -> str:  # type: ignore[empty-body]
+    """MySQL's HEX(): a string's bytes in hexadecimal, ordered as the bytes are."""
+
+
+_hex: Callable[[Any], Any] = ibis.udf.scalar.builtin(_hex_of, name="hex")

@@ -23,16 +23,23 @@ from sqlalchemy import Engine
 
 from sextant.auth.principal import Principal
 from sextant.cache import LRU
-from sextant.errors import UserError, WarehouseError, first_line
+from sextant.errors import InvalidRequestError, UserError, WarehouseError, first_line
 from sextant.query.compile import Compiled, compile_query
 from sextant.query.gate import QueryGate, Ticket
 from sextant.query.normal import NormQuery
+from sextant.query.paging import (
+    DEFAULT_PAGE_SIZE,
+    Continuation,
+    Page,
+    decode_continuation,
+    encode_continuation,
+)
 from sextant.query.problems import Problems
 from sextant.query.resolve import Resolved, normalize, resolve
 from sextant.query.result_cache import ResultCache, result_key
 from sextant.query.results import QueryFailure, QueryResult, result_from_arrow
 from sextant.query.schemas import TableSchemas
-from sextant.query.spec import QueryRequest, unknown_keys
+from sextant.query.spec import QueryPageRequest, QueryRequest, unknown_keys
 from sextant.query.sql import to_sql
 from sextant.query.token import MAX_TOKEN, decode_token, encode_token
 from sextant.store.audit import record
@@ -50,6 +57,7 @@ class Limits:
     timeout_seconds: float = 60.0
     raw_rows: int = 2000
     aggregated_rows: int = 10000
+    continuation_seconds: float = 600.0  # how long a page's continuation token is good for
 
 
 @dataclass(frozen=True)
@@ -73,6 +81,7 @@ class Prepared:
     plan_key: tuple[Any, ...]
     ticket: Ticket
     audit: AuditTarget | None = None
+    page: Page | None = None  # one page of the result (POST /v1/query), or the whole
     compiled: Compiled | None = field(default=None, repr=False)
     warnings: tuple[str, ...] = ()
     _claimed: bool = field(default=False, repr=False)
@@ -149,7 +158,13 @@ class QueryEngine:
         resolved = resolve(norm, principal, snapshot)
         return resolved, self._compile(principal, resolved, snapshot)
 
-    def _compile(self, principal: Principal, resolved: Resolved, snapshot: Snapshot) -> Compiled:
+    def _compile(
+        self,
+        principal: Principal,
+        resolved: Resolved,
+        snapshot: Snapshot,
+        page: Page | None = None,
+    ) -> Compiled:
         database = snapshot.databases[resolved.table.database_id]
         compiled = compile_query(
             resolved,
@@ -158,6 +173,7 @@ class QueryEngine:
             self.schemas.opener(database.name, snapshot.version),
             raw_cap=self.limits.raw_rows,
             aggregated_cap=self.limits.aggregated_rows,
+            page=page,
         )
         return replace(compiled, sql=to_sql(compiled.expr, database.engine))
 
@@ -175,6 +191,7 @@ class QueryEngine:
         *,
         plan_key: str | None = None,
         audit: AuditTarget | None = None,
+        page: Page | None = None,
     ) -> Prepared:
         """Resolve ``norm`` for the caller (every 4xx) and take a place in line (429).
 
@@ -184,15 +201,62 @@ class QueryEngine:
         """
         snapshot = self.snapshot()
         resolved = resolve(norm, principal, snapshot)
+        if page is not None:
+            cap = self.limits.aggregated_rows if resolved.aggregated else self.limits.raw_rows
+            if page.size > cap:
+                raise InvalidRequestError(
+                    f"page_size must be at most {cap} for this query (its row cap).",
+                    errors={"page_size": f"at most {cap}"},
+                )
         key = (
             plan_key or json.dumps(norm.to_json(), sort_keys=True, default=str),
             principal.user_id,
             principal.groups,
             tuple(sorted(principal.attributes.items())),
             snapshot.version,
+            None if page is None else (page.offset, page.size),
         )
         ticket = self.gate.admit(principal.user_id)
-        return Prepared(principal, norm, resolved, snapshot, key, ticket, audit)
+        return Prepared(principal, norm, resolved, snapshot, key, ticket, audit, page)
+
+    # -- pages -----------------------------------------------------------------------------
+    def prepare_page(self, principal: Principal, request: QueryPageRequest) -> Prepared:
+        """The first page of a query, or the page a continuation token names (re-checked
+        for the caller like a query token); every 4xx here."""
+        if request.continuation_token is None:
+            norm, warnings = self.normalize(principal, request)
+            page = Page(0, request.page_size or DEFAULT_PAGE_SIZE)
+        else:
+            others = sorted(
+                (request.model_fields_set | set(request.model_extra or {}))
+                - {"continuation_token", "page_size"}
+            )
+            if others:
+                raise InvalidRequestError(
+                    "A continuation_token continues its query: send it alone (page_size may "
+                    "change the size of the next pages).",
+                    errors={key: "not allowed with continuation_token" for key in others},
+                )
+            continued = decode_continuation(
+                request.continuation_token, self.secret(), principal.user_id
+            )
+            norm, warnings = continued.query, ()
+            page = Page(continued.page.offset, request.page_size or continued.page.size)
+        prepared = self.prepare_query(principal, norm, page=page)
+        prepared.warnings = warnings
+        return prepared
+
+    def continuation(self, prepared: Prepared, result: QueryResult) -> str | None:
+        """The token of the page after ``result``, when the result goes on."""
+        if prepared.page is None or result.next_offset is None:
+            return None
+        after = Continuation(
+            prepared.norm,
+            Page(result.next_offset, prepared.page.size),
+            prepared.principal.user_id,
+            time.time() + self.limits.continuation_seconds,
+        )
+        return encode_continuation(after, self.secret())
 
     def forget_plans(self) -> None:
         self._plans.clear()
@@ -216,7 +280,9 @@ class QueryEngine:
             execution.check()
             compiled = self._plans.get(prepared.plan_key)
             if compiled is None:
-                compiled = self._compile(prepared.principal, prepared.resolved, prepared.snapshot)
+                compiled = self._compile(
+                    prepared.principal, prepared.resolved, prepared.snapshot, prepared.page
+                )
                 self._plans.put(prepared.plan_key, compiled)
             prepared.compiled = compiled
             zone = prepared.snapshot.query_settings.report_timezone
@@ -232,16 +298,18 @@ class QueryEngine:
                 table = self._in_warehouse(
                     database.name, database.engine, compiled, execution, left
                 )
+                page = compiled.page
                 result = result_from_arrow(
                     table,
                     compiled.columns,
-                    row_cap=compiled.row_cap,
-                    cap_binds=compiled.cap_binds,
+                    row_cap=compiled.row_cap if page is None else page.size,
+                    cap_binds=compiled.cap_binds or page is not None,
                     running_ms=int((time.perf_counter() - started) * 1000),
                     zone=zone,
                 )
                 if self.results is not None:
                     self.results.put(key, result.to_cache())
+            result = _paged(result, compiled)
             rows = result.row_count
         except QueryTimedOut:
             status = "timeout"
@@ -303,3 +371,17 @@ class QueryEngine:
                 if not stopped and broken_connection(exc):
                     self.warehouses.discard(database, backend)
                 raise
+
+
+def _paged(result: QueryResult, compiled: Compiled) -> QueryResult:
+    """A page's result: where the next page starts, or (on the last page) whether the cap
+    cut the whole. A page is fetched with one row more than it shows, which tells."""
+    page = compiled.page
+    if page is None:
+        return result
+    more = result.truncated
+    end = page.offset + page.size
+    if more and end < compiled.row_cap:
+        return replace(result, truncated=False, row_limit=None, next_offset=end)
+    cut = more and compiled.cap_binds
+    return replace(result, truncated=cut, row_limit=compiled.row_cap if cut else None)

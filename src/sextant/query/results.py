@@ -44,6 +44,7 @@ class QueryResult:
     truncated: bool = False
     row_limit: int | None = None  # the cap that cut rows, when ``truncated``
     cached: bool = False
+    next_offset: int | None = None  # a page's result: where the next page starts
 
     @property
     def row_count(self) -> int:

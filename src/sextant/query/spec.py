@@ -18,6 +18,7 @@ __all__ = [
     "FilterRequest",
     "GroupByRequest",
     "OrderByRequest",
+    "QueryPageRequest",
     "QueryRequest",
     "unknown_keys",
 ]
@@ -77,6 +78,14 @@ class QueryRequest(_Strict):
     group_by: Annotated[list[GroupByRequest], Field(max_length=20)] | None = None
     order_by: Annotated[list[OrderByRequest], Field(max_length=20)] | None = None
     limit: Annotated[StrictInt, Field(ge=1)] | None = None
+
+
+class QueryPageRequest(QueryRequest):
+    """``POST /v1/query``: a construct-query body (the first page), or a continuation token
+    alone (the next); ``page_size`` rows a page (default 200, at most the row cap)."""
+
+    page_size: Annotated[StrictInt, Field(ge=1)] | None = None
+    continuation_token: Annotated[StrictStr, Field(min_length=1, max_length=262_144)] | None = None
 
 
 def unknown_keys(model: BaseModel, path: str = "") -> list[str]:

@@ -41,6 +41,9 @@ class EngineProfile:
     # PostgreSQL, from_utc_timestamp(ts, zone) on Spark, convert_tz(ts, '+00:00', zone) on
     # MySQL (it needs the server's time zone tables); None: the engine has no such type
     local_time: str | None = None
+    # text compares under a collation that calls different strings equal (MySQL's default
+    # is case- and trailing-space-insensitive): a total order also sorts by the bytes' HEX()
+    collated_text: bool = False
 
 
 ENGINE_PROFILES: dict[str, EngineProfile] = {
@@ -67,6 +70,7 @@ ENGINE_PROFILES: dict[str, EngineProfile] = {
             emulated_truncations=frozenset({"week"}),
             float_average=True,
             local_time="convert_tz",
+            collated_text=True,
         ),
         EngineProfile(
             "sqlite",

@@ -15,7 +15,7 @@ from sextant.operations.arguments import (
     TableArguments,
 )
 
-__all__ = ["router"]
+__all__ = ["router", "unversioned"]
 
 router = APIRouter(prefix="/api/agent/v1", tags=["agent"])
 
