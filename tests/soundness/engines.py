@@ -113,6 +113,12 @@ _SQLITE_TRUNC: dict[str, str] = {
 
 
 def _sqlite_node(node: exp.Expr) -> exp.Expr:
+    if isinstance(node, exp.Add | exp.Sub) and isinstance(node.expression, exp.Interval):
+        # x + INTERVAL 1 DAY: SQLite shifts with a modifier
+        interval = node.expression
+        sign = "+" if isinstance(node, exp.Add) else "-"
+        shift = f"'{sign}{interval.this.name} {interval.unit.name.lower()}s'"
+        return _fragment("DATETIME({x}, " + shift + ")", "sqlite", x=node.this)
     template = _SQLITE_PARTS.get(type(node))
     if template is not None:
         return _fragment(template, "sqlite", x=node.this)

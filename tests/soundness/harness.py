@@ -14,7 +14,10 @@ from __future__ import annotations
 import datetime as _dt
 import decimal
 import math
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Protocol
 
 import duckdb
@@ -23,6 +26,7 @@ import pytest
 import sqlglot
 from sqlglot import exp
 
+from sextant.service import Sextant
 from tests.agent_client import AgentClient
 
 ADMIN = "admin@example.com"
@@ -520,3 +524,24 @@ def agree(other: HandResult, duck: HandResult) -> None:
     # as multisets: the engines may collate strings differently (the order is checked against
     # Sextant on each engine)
     assert_rows(_loose(other.rows), _loose(duck.rows), ordered=False)
+
+
+@contextmanager
+def sunday_client(service: Sextant, data_dir: Path) -> Iterator[AgentClient]:
+    """A second service over ``service``'s warehouse whose model starts weeks on Sunday
+    (its own application database in ``data_dir``; the model copy sits beside the original,
+    so relative warehouse paths still resolve)."""
+    from tests.conftest import make_settings
+
+    model = service.model_path()
+    text = model.read_text()
+    assert "\nsettings:\n" in text
+    copy = model.with_name(f"{model.stem}-sunday-{data_dir.name}.yaml")
+    copy.write_text(text.replace("\nsettings:\n", "\nsettings:\n  start_of_week: sunday\n", 1))
+    sunday = Sextant(make_settings(data_dir, config=copy))
+    try:
+        sunday.sync()
+        yield AgentClient(sunday)
+    finally:
+        sunday.close()
+        copy.unlink(missing_ok=True)

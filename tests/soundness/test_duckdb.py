@@ -29,6 +29,7 @@ from tests.soundness.harness import (
     metric,
     ob,
     seg,
+    sunday_client,
     table,
 )
 
@@ -933,6 +934,22 @@ GROUP_BY_CASES = [
         "SELECT isodow(CREATED_AT) AS CREATED_AT, count(*) AS count FROM ORDERS "
         "GROUP BY 1 ORDER BY 1",
     ),
+    *(
+        Case(
+            f"group-{unit}",
+            table("ORDERS", aggregations=[agg("count")], group_by=[gb("CREATED_AT", unit)]),
+            f"SELECT {part}(CREATED_AT) AS CREATED_AT, count(*) AS count FROM ORDERS "
+            "GROUP BY 1 ORDER BY 1",
+        )
+        for unit, part in (
+            ("minute-of-hour", "minute"),
+            ("hour-of-day", "hour"),
+            ("day-of-month", "day"),
+            ("day-of-year", "dayofyear"),
+            ("month-of-year", "month"),
+            ("quarter-of-year", "quarter"),
+        )
+    ),
     Case(
         "group-date-column-week-stays-date",
         table(
@@ -1448,6 +1465,48 @@ SANDBOX_CASES += [
     ),
 ]
 
+SUNDAY_WEEK = "date_trunc('week', CREATED_AT + INTERVAL 1 DAY) - INTERVAL 1 DAY"
+
+SUNDAY_CASES: list[Case] = [
+    # the demo's model with settings.start_of_week: sunday (harness.sunday_client)
+    Case(
+        "sunday-group-week",
+        table("ORDERS", aggregations=[agg("count")], group_by=[gb("CREATED_AT", "week")]),
+        f"SELECT {SUNDAY_WEEK} AS CREATED_AT, count(*) AS count FROM ORDERS GROUP BY 1 ORDER BY 1",
+    ),
+    Case(
+        "sunday-group-day-of-week",
+        table("ORDERS", aggregations=[agg("count")], group_by=[gb("CREATED_AT", "day-of-week")]),
+        "SELECT isodow(CREATED_AT) % 7 + 1 AS CREATED_AT, count(*) AS count FROM ORDERS "
+        "GROUP BY 1 ORDER BY 1",
+    ),
+    Case(
+        "sunday-bucket-week-greater-than",
+        table(
+            "ORDERS",
+            **by_year(flt("CREATED_AT", "greater-than", "2025-12-17", bucket="week")),
+        ),
+        # 2025-12-17 is a Wednesday: its week starts Sunday 2025-12-14
+        year_sql(f"{SUNDAY_WEEK} > TIMESTAMP '2025-12-14 00:00:00'"),
+    ),
+    Case(
+        "sunday-day-of-week-equals-stays-iso",
+        table("ORDERS", **by_year(flt("CREATED_AT", "day-of-week-equals", 7))),
+        year_sql("isodow(CREATED_AT) = 7"),
+    ),
+    Case(
+        "sunday-group-no-granularity-datetime-by-day",
+        table(
+            "ORDERS",
+            filters=[flt("CREATED_AT", "year-equals", 2025)],
+            aggregations=[agg("count")],
+            group_by=[gb("CREATED_AT")],
+        ),
+        "SELECT date_trunc('day', CREATED_AT) AS CREATED_AT, count(*) AS count FROM ORDERS "
+        "WHERE year(CREATED_AT) = 2025 GROUP BY 1 ORDER BY 1",
+    ),
+]
+
 CASES = (
     FILTER_CASES
     + AGGREGATION_CASES
@@ -1483,3 +1542,18 @@ def test_matches_hand_sql(
     api: AgentClient, warehouse: duckdb.DuckDBPyConnection, case: Case
 ) -> None:
     check(api, warehouse, case)
+
+
+@pytest.fixture(scope="module")
+def sunday(
+    shared_service: Sextant, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[AgentClient]:
+    with sunday_client(shared_service, tmp_path_factory.mktemp("sunday-duck")) as client:
+        yield client
+
+
+@pytest.mark.parametrize("case", [c.param() for c in SUNDAY_CASES])
+def test_weeks_starting_sunday_match_hand_sql(
+    sunday: AgentClient, warehouse: duckdb.DuckDBPyConnection, case: Case
+) -> None:
+    check(sunday, warehouse, case)

@@ -26,7 +26,7 @@ from tests.agent_client import AgentClient
 from tests.conftest import fresh_mariadb_database, make_settings
 from tests.soundness import test_duckdb, test_duckdb_edges
 from tests.soundness.engines import MySQLWarehouse, edge_tables
-from tests.soundness.harness import Case, agree, check, hand
+from tests.soundness.harness import Case, agree, check, hand, sunday_client
 
 CASES: list[Case] = test_duckdb.CASES
 EDGE_CASES: list[Case] = test_duckdb_edges.CASES
@@ -168,3 +168,22 @@ def test_pages_of_text_equal_under_the_collation(
     assert cased, "the edited data has names equal but for their case"
     # ordered as asked (case-insensitively), and names equal but for case by their bytes
     assert rows == sorted(rows, key=lambda r: ((r or "").lower().encode(), (r or "").encode()))
+
+
+@pytest.fixture(scope="module")
+def mysql_sunday(
+    maria_shop: tuple[AgentClient, MySQLWarehouse], tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[AgentClient, MySQLWarehouse]]:
+    client, warehouse = maria_shop
+    with sunday_client(client.service, tmp_path_factory.mktemp("sunday-mysql")) as sunday:
+        yield sunday, warehouse
+
+
+@pytest.mark.parametrize("case", [c.param("mysql") for c in test_duckdb.SUNDAY_CASES])
+def test_weeks_starting_sunday_match_hand_sql(
+    mysql_sunday: tuple[AgentClient, MySQLWarehouse],
+    duck_shop: duckdb.DuckDBPyConnection,
+    case: Case,
+) -> None:
+    check(*mysql_sunday, case)
+    agree(mysql_sunday[1].hand(case), hand(duck_shop, case.sql))

@@ -27,7 +27,7 @@ from sextant.service import Sextant
 from tests.agent_client import AgentClient
 from tests.conftest import fresh_postgres_database, make_settings
 from tests.soundness import test_duckdb, test_duckdb_edges
-from tests.soundness.harness import Case, PostgresWarehouse, agree, check, hand
+from tests.soundness.harness import Case, PostgresWarehouse, agree, check, hand, sunday_client
 
 CASES: list[Case] = test_duckdb.CASES
 EDGE_CASES: list[Case] = test_duckdb_edges.CASES
@@ -179,3 +179,22 @@ def test_demo_command_flow_filters_by_date(postgres_server: str, tmp_path: Path)
                 answer = answers[f"{operation} {value}"]
                 assert answer.get("status") == "completed", answer
                 assert answer["data"]["rows"] == [[expected]]
+
+
+@pytest.fixture(scope="module")
+def postgres_sunday(
+    pg_shop: tuple[AgentClient, PostgresWarehouse], tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[AgentClient, PostgresWarehouse]]:
+    client, warehouse = pg_shop
+    with sunday_client(client.service, tmp_path_factory.mktemp("sunday-postgres")) as sunday:
+        yield sunday, warehouse
+
+
+@pytest.mark.parametrize("case", [c.param("postgres") for c in test_duckdb.SUNDAY_CASES])
+def test_weeks_starting_sunday_match_hand_sql(
+    postgres_sunday: tuple[AgentClient, PostgresWarehouse],
+    duck_shop: duckdb.DuckDBPyConnection,
+    case: Case,
+) -> None:
+    check(*postgres_sunday, case)
+    agree(postgres_sunday[1].hand(case), hand(duck_shop, case.sql))

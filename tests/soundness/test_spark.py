@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as _dt
 import decimal
 import os
+from collections.abc import Iterator
 from typing import Any
 
 import duckdb
@@ -24,7 +25,7 @@ from sqlglot import exp
 from sextant.service import Sextant
 from tests.agent_client import AgentClient
 from tests.soundness import test_duckdb
-from tests.soundness.harness import Case, HandResult, agree, check, hand, normalize
+from tests.soundness.harness import Case, HandResult, agree, check, hand, normalize, sunday_client
 
 # PySpark leaves the local socket of each collected result to the garbage collector ("The
 # socket will be automatically closed when garbage-collected", pyspark/util.py).
@@ -165,4 +166,20 @@ def test_matches_hand_sql(api: AgentClient, spark: SparkWarehouse, case: Case) -
 def test_hand_sql_agrees_across_engines(
     spark: SparkWarehouse, duck_shop: duckdb.DuckDBPyConnection, case: Case
 ) -> None:
+    agree(spark.hand(case), hand(duck_shop, case.sql))
+
+
+@pytest.fixture(scope="module")
+def sunday(
+    spark_service: Sextant, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[AgentClient]:
+    with sunday_client(spark_service, tmp_path_factory.mktemp("sunday-spark")) as client:
+        yield client
+
+
+@pytest.mark.parametrize("case", [c.param("spark") for c in test_duckdb.SUNDAY_CASES])
+def test_weeks_starting_sunday_match_hand_sql(
+    sunday: AgentClient, spark: SparkWarehouse, duck_shop: duckdb.DuckDBPyConnection, case: Case
+) -> None:
+    check(sunday, spark, case)
     agree(spark.hand(case), hand(duck_shop, case.sql))

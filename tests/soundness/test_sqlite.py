@@ -24,7 +24,7 @@ from tests.agent_client import AgentClient
 from tests.conftest import make_settings
 from tests.soundness import test_duckdb, test_duckdb_edges
 from tests.soundness.engines import SQLiteWarehouse, edge_tables, sqlite_canonical
-from tests.soundness.harness import Case, HandResult, agree, check, hand
+from tests.soundness.harness import Case, HandResult, agree, check, hand, sunday_client
 
 CASES: list[Case] = test_duckdb.CASES
 EDGE_CASES: list[Case] = test_duckdb_edges.CASES
@@ -108,3 +108,22 @@ def test_edge_hand_sql_agrees_across_engines(
     case: Case,
 ) -> None:
     agree(_canonical(sqlite_edges[1].hand(case)), _duck(duck_edges, case))
+
+
+@pytest.fixture(scope="module")
+def sqlite_sunday(
+    sqlite_shop: tuple[AgentClient, SQLiteWarehouse], tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[AgentClient, SQLiteWarehouse]]:
+    client, warehouse = sqlite_shop
+    with sunday_client(client.service, tmp_path_factory.mktemp("sunday-sqlite")) as sunday:
+        yield sunday, warehouse
+
+
+@pytest.mark.parametrize("case", [c.param("sqlite") for c in test_duckdb.SUNDAY_CASES])
+def test_weeks_starting_sunday_match_hand_sql(
+    sqlite_sunday: tuple[AgentClient, SQLiteWarehouse],
+    duck_shop: duckdb.DuckDBPyConnection,
+    case: Case,
+) -> None:
+    check(*sqlite_sunday, case)
+    agree(_canonical(sqlite_sunday[1].hand(case)), _duck(duck_shop, case))

@@ -108,6 +108,14 @@ GRANULARITIES: tuple[str, ...] = (
     "quarter",
     "year",
     "day-of-week",
+    # Metabase's other extraction units: a number, grouped on
+    "minute-of-hour",
+    "hour-of-day",
+    "day-of-month",
+    "day-of-year",
+    "week-of-year",
+    "month-of-year",
+    "quarter-of-year",
 )
 
 

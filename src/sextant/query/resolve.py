@@ -444,12 +444,13 @@ class _Resolver:
                 f"{column.field.name} is not a date or time; remove field_granularity",
             )
             return None
-        if base == "type/Date" and granularity in ("minute", "hour"):
+        time_units = ("minute", "hour", "minute-of-hour", "hour-of-day")
+        if base == "type/Date" and granularity in time_units:
             self.problems.add(
                 f"{path}.field_granularity", f"{column.field.name} is a date: no {granularity}"
             )
             return None
-        if base == "type/Time" and granularity not in ("minute", "hour"):
+        if base == "type/Time" and granularity not in time_units:
             self.problems.add(f"{path}.field_granularity", f"{column.field.name} is a time of day")
             return None
         title = granularity.replace("-", " ").title().replace("Of", "of")

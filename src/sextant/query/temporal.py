@@ -70,7 +70,7 @@ EXTRACTIONS: dict[str, Callable[[Any], ir.IntegerValue]] = {
 }
 
 
-def _week_start(column: Any, week_start: int = 0) -> Any:
+def _week_start(column: Any, week_start: int, engine: EngineProfile) -> Any:
     """The first day of the week containing ``column`` (0 = Monday … 6 = Sunday), from the
     weekday: for weeks not starting on Monday, and engines whose Ibis compiler has no week."""
     day = column.date() if column.type().is_timestamp() else column
@@ -79,8 +79,20 @@ def _week_start(column: Any, week_start: int = 0) -> Any:
         if week_start == 0
         else ((day.day_of_week.index() - week_start + 7) % 7)
     )
-    first = day - back.as_interval("D")
+    if engine.shift_modifiers:
+        first = _sqlite_date(day, ibis.literal("-") + back.cast("string") + " days")
+    else:
+        first = day - back.as_interval("D")
     return first.cast("timestamp") if column.type().is_timestamp() else first
+
+
+def _sqlite_date_of(day: Any, modifier: Any) -> Any: ...
+
+
+_sqlite_date: Callable[..., Any] = ibis.udf.scalar.builtin(
+    _sqlite_date_of, name="date", signature=((dt.date, dt.string), dt.date)
+)
+"""SQLite's DATE(day, '-3 days'): Ibis refuses date arithmetic before SQLite 3.46."""
 
 
 @functools.cache
@@ -88,7 +100,10 @@ def _local_function(name: str, dtype: dt.DataType) -> Callable[..., Any]:
     """The engine's function giving the wall-clock time of an instant in a zone, typed for
     the column's own timestamp type."""
 
-    def local(*args: Any) -> Any: ...
+    # named parameters: Ibis takes a builtin's arity from its Python signature
+    def two(a: Any, b: Any) -> Any: ...
+
+    def three(a: Any, b: Any, c: Any) -> Any: ...
 
     inputs: tuple[dt.DataType, ...]
     if name == "from_utc_timestamp":
@@ -97,6 +112,7 @@ def _local_function(name: str, dtype: dt.DataType) -> Callable[..., Any]:
         inputs = (dtype, dt.string, dt.string)
     else:
         inputs = (dt.string, dtype)
+    local = three if len(inputs) == 3 else two
     made: Callable[..., Any] = ibis.udf.scalar.builtin(
         local, name=name, signature=(inputs, dt.timestamp)
     )
@@ -120,9 +136,9 @@ def localize(column: Any, rules: TimeRules, engine: EngineProfile = DEFAULT_PROF
 _FORMATS = {"minute": "%Y-%m-%d %H:%M:00", "hour": "%Y-%m-%d %H:00:00"}
 
 
-def _emulated(column: Any, unit: str) -> Any:
+def _emulated(column: Any, unit: str, engine: EngineProfile) -> Any:
     if unit == "week":
-        return _week_start(column)
+        return _week_start(column, 0, engine)
     return column.strftime(_FORMATS[unit]).cast("timestamp")  # engines keeping text times
 
 
@@ -131,9 +147,9 @@ def truncate(
 ) -> Any:
     """``column`` truncated to ``unit``, the way ``engine`` can compute it."""
     if unit == "week" and week_start != 0:
-        return _week_start(column, week_start)
+        return _week_start(column, week_start, engine)
     if unit in engine.emulated_truncations:
-        return _emulated(column, unit)
+        return _emulated(column, unit, engine)
     truncated = column.truncate(TRUNCATIONS[unit])
     if engine.text_temporals and column.type().is_date():
         return truncated.cast("date")  # a date again, to compare with date literals

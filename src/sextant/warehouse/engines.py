@@ -44,6 +44,9 @@ class EngineProfile:
     # text compares under a collation that calls different strings equal (MySQL's default
     # is case- and trailing-space-insensitive): a total order also sorts by the bytes' HEX()
     collated_text: bool = False
+    # days are subtracted with DATE(x, '-N days') (SQLite: Ibis refuses date arithmetic
+    # before SQLite 3.46)
+    shift_modifiers: bool = False
 
 
 ENGINE_PROFILES: dict[str, EngineProfile] = {
@@ -83,6 +86,7 @@ ENGINE_PROFILES: dict[str, EngineProfile] = {
             text_temporals=True,
             floored_extractions=frozenset({"quarter", "quarter-of-year", "week-of-year"}),
             unescaped_like=True,
+            shift_modifiers=True,
         ),
         EngineProfile(
             "spark",
