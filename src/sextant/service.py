@@ -37,6 +37,7 @@ from sextant.query.gate import QueryGate
 from sextant.query.result_cache import MemoryResultCache, RedisResultCache, ResultCache
 from sextant.query.scans import Scans
 from sextant.query.sql import to_sql
+from sextant.query.temporal import zone_known, zone_needs_probe
 from sextant.query.token import decode_token
 from sextant.search.embedding import Embedder, load_embedder
 from sextant.search.index import SearchIndex
@@ -50,6 +51,7 @@ from sextant.store.fingerprints import save_fingerprints, sync_targets
 from sextant.store.secrets import server_secret
 from sextant.store.snapshot import Snapshot, current_version, load_snapshot
 from sextant.warehouse.connection import connect
+from sextant.warehouse.engines import profile
 from sextant.warehouse.fingerprint import Fingerprint, ScanCounter, fingerprint_table
 from sextant.warehouse.introspect import introspect
 from sextant.warehouse.pool import Warehouses
@@ -232,6 +234,15 @@ class Sextant:
                         continue  # the validator reports the URL
                     try:
                         catalog[db.name] = self._introspect(db.url, db.schema_, model_file.parent)
+                        zone = loaded.model.settings.report_timezone
+                        if zone and not self._zone_known(db.url, model_file.parent, zone):
+                            issue = Issue(
+                                ("settings", "report_timezone"),
+                                f"database {db.name} cannot show times in {zone}: MySQL and "
+                                "MariaDB need their time zone tables (load them with "
+                                "mariadb-tzinfo-to-sql /usr/share/zoneinfo | mariadb mysql)",
+                            )
+                            issues.append(issue.located(loaded.lines))
                     except (WarehouseError, ConfigurationError) as exc:
                         issue = Issue(("databases", index, "url"), str(exc))
                         issues.append(issue.located(loaded.lines))
@@ -302,6 +313,17 @@ class Sextant:
             engine = engine_of(url)
             assert engine is not None  # connect() refuses unknown engines
             return introspect(con, engine, schema)
+        finally:
+            con.disconnect()
+
+    def _zone_known(self, url: str, base_dir: Path, zone: str) -> bool:
+        engine = engine_of(url)
+        assert engine is not None
+        if not zone_needs_probe(profile(engine), zone):
+            return True
+        con = connect(url, base_dir)
+        try:
+            return zone_known(con, profile(engine), zone)
         finally:
             con.disconnect()
 

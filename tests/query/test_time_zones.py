@@ -284,3 +284,80 @@ def test_raw_instants_carry_the_zone_offset(clock: tuple[AgentClient, Hand, str,
         (i, at.astimezone(UTC)) for i, at in expected
     ]  # the same instants (compared in UTC: an hour repeated in the fall is ambiguous)
     assert [t for _, t in rows] == [at.astimezone(where).isoformat() for _, at in expected]
+
+
+def test_mariadb_timestamps_in_utc(
+    mariadb_server: str, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """MySQL's TIMESTAMP is time-zone-aware to Ibis; without a report zone (UTC) it is read
+    as it is — CONVERT_TZ to the named zone 'UTC' is NULL where the server has no time zone
+    tables, which had made every such column NULL."""
+    import MySQLdb
+
+    from tests.conftest import fresh_mariadb_database
+
+    with fresh_mariadb_database("sextant_clock") as url:
+        name = url.rsplit("/", 1)[1]
+        conn = MySQLdb.connect(host="127.0.0.1", port=3306, user="root")
+        try:
+            cur = conn.cursor()
+            cur.execute("SET time_zone = '+00:00'")
+            cur.execute(f"CREATE DATABASE `{name}`")
+            cur.execute(
+                f"CREATE TABLE `{name}`.EVENTS "
+                "(ID INTEGER, HAPPENED_AT TIMESTAMP NULL, AMOUNT INTEGER)"
+            )
+            cur.executemany(
+                f"INSERT INTO `{name}`.EVENTS VALUES (%s, %s, %s)",
+                [(i, at.replace(tzinfo=None), amount) for i, at, amount in ROWS[:200]],
+            )
+            conn.commit()
+        finally:
+            conn.close()
+        data = tmp_path_factory.mktemp("clock-maria")
+        model = Path(data) / "clock.yaml"
+        text = MODEL.format(zone="UTC", week="monday", url=url)
+        model.write_text(text)
+        service = Sextant(make_settings(data, config=model))
+        try:
+            service.apply()
+            client = AgentClient(service)
+            days = grouped(client, "day")
+            expected: dict[str, int] = {}
+            for _, at, _ in ROWS[:200]:
+                day = at.strftime("%Y-%m-%dT00:00:00Z")
+                expected[day] = expected.get(day, 0) + 1
+            assert [(r[0], r[1]) for r in days] == sorted(expected.items())
+            assert sum(r[2] for r in days) == sum(amount for _, _, amount in ROWS[:200])
+            body = {
+                "table_id": client.table_id("EVENTS"),
+                "fields": [{"field_id": field(client, "HAPPENED_AT")}],
+                "order_by": [{"field": {"field_id": field(client, "ID")}}],
+                "limit": 3,
+            }
+            rows = client.run(USER, body)["data"]["rows"]
+            assert [r[0] for r in rows] == [
+                at.strftime("%Y-%m-%dT%H:%M:%SZ") for _, at, _ in ROWS[:3]
+            ]
+        finally:
+            service.close()
+        # a named zone: CONVERT_TZ needs the server's time zone tables, or says NULL
+        model.write_text(MODEL.format(zone="Europe/Paris", week="monday", url=url))
+        paris = Sextant(make_settings(data, config=model))
+        try:
+            import MySQLdb as db
+
+            probe = db.connect(host="127.0.0.1", port=3306, user="root")
+            try:
+                cursor = probe.cursor()
+                cursor.execute("SELECT CONVERT_TZ('2000-01-01', '+00:00', 'Europe/Paris')")
+                has_tables = cursor.fetchone()[0] is not None
+            finally:
+                probe.close()
+            problems = [i.message for i in paris.check().issues]
+            if has_tables:
+                assert problems == []
+            else:
+                assert len(problems) == 1 and "time zone tables" in problems[0]
+        finally:
+            paris.close()

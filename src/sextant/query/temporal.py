@@ -25,6 +25,8 @@ __all__ = [
     "parse_temporal",
     "truncate",
     "truncate_value",
+    "zone_known",
+    "zone_needs_probe",
 ]
 
 
@@ -125,12 +127,32 @@ def localize(column: Any, rules: TimeRules, engine: EngineProfile = DEFAULT_PROF
     dtype = column.type()
     if not dtype.is_timestamp() or dtype.timezone is None or engine.local_time is None:
         return column
+    if engine.local_time == "convert_tz" and rules.zone == "UTC":
+        # the session is UTC already; and without MySQL's time zone tables CONVERT_TZ to a
+        # named zone is NULL
+        return column
     fn = _local_function(engine.local_time, dtype)
     if engine.local_time == "from_utc_timestamp":
         return fn(column, rules.zone)
     if engine.local_time == "convert_tz":
         return fn(column, "+00:00", rules.zone)
     return fn(rules.zone, column)
+
+
+def zone_needs_probe(engine: EngineProfile, zone: str) -> bool:
+    """Whether ``zone`` may be unknown to the engine (MySQL's zones are optional tables)."""
+    return engine.local_time == "convert_tz" and zone != "UTC"
+
+
+def zone_known(con: Any, engine: EngineProfile, zone: str) -> bool:
+    """Whether the warehouse behind ``con`` can show instants in ``zone`` (MySQL needs its
+    time zone tables: without them CONVERT_TZ to a named zone is NULL)."""
+    if not zone_needs_probe(engine, zone):
+        return True
+    moment = ibis.literal(_dt.datetime(2000, 1, 1), type=dt.Timestamp(timezone="UTC"))
+    import pandas as pd  # Ibis answers a scalar as pandas does: NULL is NaT
+
+    return not pd.isna(con.execute(localize(moment, TimeRules(zone), engine)))
 
 
 _FORMATS = {"minute": "%Y-%m-%d %H:%M:00", "hour": "%Y-%m-%d %H:00:00"}
