@@ -150,9 +150,8 @@ def zone_known(con: Any, engine: EngineProfile, zone: str) -> bool:
     if not zone_needs_probe(engine, zone):
         return True
     moment = ibis.literal(_dt.datetime(2000, 1, 1), type=dt.Timestamp(timezone="UTC"))
-    import pandas as pd  # Ibis answers a scalar as pandas does: NULL is NaT
-
-    return not pd.isna(con.execute(localize(moment, TimeRules(zone), engine)))
+    shown = con.execute(localize(moment, TimeRules(zone), engine))
+    return shown is not None and bool(shown == shown)  # NULL comes back as NaT (not itself)
 
 
 _FORMATS = {"minute": "%Y-%m-%d %H:%M:00", "hour": "%Y-%m-%d %H:00:00"}
