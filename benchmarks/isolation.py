@@ -70,6 +70,8 @@ def main() -> None:
             log_level="warning",
             max_queries_per_user=args.per_user,
             max_queued_queries=64,
+            user_requests_per_minute=0,  # the gate is measured, not the per-user limits
+            user_queries_per_minute=0,
         )
         service = Sextant(settings)
         service.apply()

@@ -73,6 +73,8 @@ def main() -> None:
         files = prepare_demo(Path(tmp))
         env = {k: v for k, v in os.environ.items() if not k.startswith("SEXTANT_")}
         env |= {"SEXTANT_JWT_SECRET": SECRET, "SEXTANT_LOG_LEVEL": "warning"}
+        # one benchmark user: measure the server, not its per-user limits
+        env |= {"SEXTANT_USER_REQUESTS_PER_MINUTE": "0", "SEXTANT_USER_QUERIES_PER_MINUTE": "0"}
         print(f"{args.concurrency} concurrent clients, {args.seconds:g} s per line")
         print(
             f"{'workers':>7} {'endpoint':24} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'errors':>6}"

@@ -94,6 +94,10 @@ def make_settings(data_dir: Path, **overrides: object) -> Settings:
         "env": {"SEXTANT_JWT_SECRET": TEST_SECRET},
         "jwt_secret": TEST_SECRET,
         "app_db_url": app_db_url(data_dir),
+        # the suite asks far more of one user than a minute's allowance; the tests of the
+        # per-user limits set their own
+        "user_requests_per_minute": 0,
+        "user_queries_per_minute": 0,
     }
     values.update(overrides)
     return Settings(**values)  # type: ignore[arg-type]

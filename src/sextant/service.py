@@ -17,6 +17,7 @@ from sextant.auth.authenticator import Authenticator, AuthPolicy
 from sextant.auth.bearer import JwtConfig
 from sextant.auth.limiter import FailureLimiter, MemoryFailureLimiter, RedisFailureLimiter
 from sextant.auth.principal import Principal
+from sextant.auth.rates import UserRates
 from sextant.cards.classic import Classic
 from sextant.entities.discovery import Discovery
 from sextant.entities.values import FingerprintCache
@@ -140,6 +141,12 @@ class Sextant:
             size=settings.max_concurrent_queries,
             wait_seconds=settings.query_timeout_seconds,
         )
+        self.request_rates = UserRates.of(
+            settings.user_requests_per_minute, "requests", settings.redis_url
+        )
+        self.query_rates = UserRates.of(
+            settings.user_queries_per_minute, "query executions", settings.redis_url
+        )
         self.queries = QueryEngine(
             self.snapshot,
             self.warehouses,
@@ -157,6 +164,7 @@ class Sextant:
                 settings.continuation_token_seconds,
             ),
             _result_cache(settings),
+            self.query_rates,
         )
         self.scans = Scans(
             self.warehouses, self.queries.schemas, self.queries.gate, settings.query_timeout_seconds
@@ -180,6 +188,8 @@ class Sextant:
             self.auth.limiter.close()
         if self.queries.results is not None:
             self.queries.results.close()
+        self.request_rates.close()
+        self.query_rates.close()
         self.engine.dispose()
 
     def _warehouse_urls(self) -> dict[str, str]:
@@ -348,6 +358,7 @@ class Sextant:
     def authenticate(self, headers: Mapping[str, str], client: str, scope: str | None) -> Principal:
         """The caller of a request, with ``scope`` checked when the endpoint has one."""
         principal = self.auth.authenticate(headers, client)
+        self.request_rates.take(principal.user_id)
         if scope is not None and not principal.allows(scope):
             raise ScopeError()
         return principal

@@ -51,6 +51,9 @@ class Settings:
     max_queries_per_user: int = 2
     max_queued_queries: int = 32
     max_request_bytes: int = 1_000_000
+    # per-user token buckets (0 = off), shared through Redis when redis_url is set
+    user_requests_per_minute: int = 1200
+    user_queries_per_minute: int = 300
     # slow or oversized requests (sextant.http.protocol); pair with the reverse proxy's own
     head_timeout_seconds: float = 10.0
     body_timeout_seconds: float = 30.0
@@ -78,8 +81,9 @@ class Settings:
 
     def __post_init__(self) -> None:
         self.proxy_networks()  # refuse a malformed list at configuration time
-        if self.value_list_threshold < 0:
-            raise ConfigurationError("value_list_threshold must be >= 0")
+        for name in ("value_list_threshold", "user_requests_per_minute", "user_queries_per_minute"):
+            if getattr(self, name) < 0:
+                raise ConfigurationError(f"{name} must be >= 0")
         if not 0 < self.port < 65536:
             raise ConfigurationError(f"port must be between 1 and 65535, got {self.port}")
         positive = (
@@ -177,6 +181,8 @@ _INTEGERS = frozenset(
         "agent_max_calls",
         "max_header_bytes",
         "keep_alive_seconds",
+        "user_requests_per_minute",
+        "user_queries_per_minute",
     }
 )
 
@@ -190,6 +196,7 @@ def _convert(name: str, raw: str) -> Any:
         "agent_cache_seconds",
         "head_timeout_seconds",
         "body_timeout_seconds",
+        "continuation_token_seconds",
     }:
         return float(raw)
     if name in _INTEGERS:

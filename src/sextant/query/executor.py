@@ -22,6 +22,7 @@ from typing import Any
 from sqlalchemy import Engine
 
 from sextant.auth.principal import Principal
+from sextant.auth.rates import UserRates
 from sextant.cache import LRU
 from sextant.errors import InvalidRequestError, UserError, WarehouseError, first_line
 from sextant.query.compile import Compiled, compile_query
@@ -119,6 +120,7 @@ class QueryEngine:
         gate: QueryGate,
         limits: Limits,
         results: ResultCache | None = None,
+        rates: UserRates | None = None,
     ) -> None:
         self.snapshot = snapshot
         self.warehouses = warehouses
@@ -129,6 +131,7 @@ class QueryEngine:
         self.schemas = TableSchemas(warehouses)
         self._plans: LRU[Compiled] = LRU(512)
         self.results = results
+        self.rates = rates or UserRates(None, "query executions")
 
     # -- construct -------------------------------------------------------------------------
     def normalize(
@@ -193,7 +196,8 @@ class QueryEngine:
         audit: AuditTarget | None = None,
         page: Page | None = None,
     ) -> Prepared:
-        """Resolve ``norm`` for the caller (every 4xx) and take a place in line (429).
+        """Resolve ``norm`` for the caller (every 4xx), count it against the caller's rate of
+        executions and take a place in line (429 for either).
 
         Compiled plans are cached per query (its token, or its canonical form), caller (id,
         groups, attributes) and model version, so a repeated execution skips compilation but
@@ -216,6 +220,7 @@ class QueryEngine:
             snapshot.version,
             None if page is None else (page.offset, page.size),
         )
+        self.rates.take(principal.user_id)  # a checked query counts, a refused one not
         ticket = self.gate.admit(principal.user_id)
         return Prepared(principal, norm, resolved, snapshot, key, ticket, audit, page)
 
