@@ -262,6 +262,7 @@ def test_related_field_values_use_the_related_tables_sandbox(api: AgentClient) -
         "field_id": f"t{orders}-{state}",
         "statistics": body["statistics"],
         "values": ["CA"],
+        "has_more_values": False,
     }
     metric = api.metric_id("Total Revenue")
     via_metric = api.get(f"/metric/{metric}/field/c{metric}-{state}/values", CA).json()

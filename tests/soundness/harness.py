@@ -82,13 +82,20 @@ def seg(name: str) -> dict[str, Any]:
 
 
 def agg(
-    function: str, column: str | None = None, *, via: str | None = None, sort: str | None = None
+    function: str,
+    column: str | None = None,
+    *,
+    via: str | None = None,
+    sort: str | None = None,
+    bucket: str | None = None,
 ) -> dict[str, Any]:
     out: dict[str, Any] = {"function": function}
     if column is not None:
         out["field_id"] = F(column, via)
     if sort is not None:
         out["sort_order"] = sort
+    if bucket is not None:
+        out["bucket"] = bucket
     return out
 
 
@@ -106,12 +113,17 @@ def gb(column: str, granularity: str | None = None, *, via: str | None = None) -
     return out
 
 
-def ob(column: str, direction: str = "asc", *, via: str | None = None) -> dict[str, Any]:
-    return {"field": {"field_id": F(column, via)}, "direction": direction}
+def ob(
+    column: str, direction: str = "asc", *, via: str | None = None, bucket: str | None = None
+) -> dict[str, Any]:
+    return {"field": fld(column, via=via, bucket=bucket), "direction": direction}
 
 
-def fld(column: str, *, via: str | None = None) -> dict[str, Any]:
-    return {"field_id": F(column, via)}
+def fld(column: str, *, via: str | None = None, bucket: str | None = None) -> dict[str, Any]:
+    out: dict[str, Any] = {"field_id": F(column, via)}
+    if bucket is not None:
+        out["bucket"] = bucket
+    return out
 
 
 def fields(*columns: str) -> list[dict[str, Any]]:

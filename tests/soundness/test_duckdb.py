@@ -1465,6 +1465,61 @@ SANDBOX_CASES += [
     ),
 ]
 
+BUCKET_PART_CASES: list[Case] = [
+    # bucket on fields[], aggregations[] and order_by[].field (spec §6)
+    Case(
+        "fields-bucket-month",
+        table(
+            "ORDERS",
+            filters=[flt("ID", "less-than-or-equal", 40)],
+            fields=[fld("ID"), fld("CREATED_AT", bucket="month")],
+        ),
+        "SELECT ID, date_trunc('month', CREATED_AT) AS CREATED_AT FROM ORDERS WHERE ID <= 40",
+    ),
+    Case(
+        "fields-and-order-by-bucket-day-of-week",
+        table(
+            "ORDERS",
+            filters=[flt("ID", "less-than-or-equal", 60)],
+            fields=[fld("CREATED_AT", bucket="day-of-week"), fld("ID")],
+            order_by=[ob("CREATED_AT", "desc", bucket="day-of-week"), ob("ID")],
+        ),
+        "SELECT isodow(CREATED_AT) AS CREATED_AT, ID FROM ORDERS WHERE ID <= 60 ORDER BY 1 DESC, 2",
+    ),
+    Case(
+        "order-by-bucket-not-shown",
+        table(
+            "ORDERS",
+            filters=[flt("ID", "less-than-or-equal", 60)],
+            fields=[fld("ID")],
+            order_by=[ob("CREATED_AT", bucket="year"), ob("ID", "desc")],
+        ),
+        "SELECT ID FROM ORDERS WHERE ID <= 60 ORDER BY date_trunc('year', CREATED_AT), ID DESC",
+    ),
+    Case(
+        "aggregation-bucket-count-distinct-days",
+        table(
+            "ORDERS",
+            aggregations=[agg("count-distinct", "CREATED_AT", bucket="day")],
+            group_by=[gb("CREATED_AT", "year")],
+        ),
+        "SELECT date_trunc('year', CREATED_AT) AS CREATED_AT, "
+        "count(DISTINCT date_trunc('day', CREATED_AT)) AS count_distinct FROM ORDERS "
+        "GROUP BY 1 ORDER BY 1",
+    ),
+    Case(
+        "order-by-bucket-of-group",
+        table(
+            "ORDERS",
+            aggregations=[agg("count")],
+            group_by=[gb("CREATED_AT", "quarter")],
+            order_by=[ob("CREATED_AT", "desc", bucket="quarter")],
+        ),
+        "SELECT date_trunc('quarter', CREATED_AT) AS CREATED_AT, count(*) AS count FROM ORDERS "
+        "GROUP BY 1 ORDER BY 1 DESC",
+    ),
+]
+
 SUNDAY_WEEK = "date_trunc('week', CREATED_AT + INTERVAL 1 DAY) - INTERVAL 1 DAY"
 
 SUNDAY_CASES: list[Case] = [
@@ -1515,6 +1570,7 @@ CASES = (
     + JOIN_CASES
     + METRIC_CASES
     + SANDBOX_CASES
+    + BUCKET_PART_CASES
 )
 
 

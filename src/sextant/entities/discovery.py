@@ -140,8 +140,7 @@ class Discovery:
             body["statistics"] = fingerprint.statistics
             if fingerprint.values is not None:
                 body["values"] = fingerprint.values[:limit]
-                if len(fingerprint.values) > limit:
-                    body["has_more_values"] = True
+                body["has_more_values"] = len(fingerprint.values) > limit
         return body
 
     def _value_lists(
