@@ -54,6 +54,29 @@ def test_sync_client_answers_like_the_rest_api(live: Live) -> None:
         assert card.parameters[0].values == ["Doohickey", "Gadget", "Gizmo", "Widget"]
 
 
+def test_pages_and_listings(live: Live) -> None:
+    reviews = live.table_id("REVIEWS")
+    body = {"table_id": reviews, "limit": 450}
+    with AgentClient(live.url, jwt_secret=TEST_SECRET, email=ANALYST) as client:
+        pages = list(client.pages(body, page_size=100))
+        assert [p.row_count for p in pages] == [100, 100, 100, 100, 50]
+        assert pages[-1].continuation_token is None
+        rows = [row for p in pages for row in p.rows]
+        assert len({repr(r) for r in rows}) == 450  # REVIEWS rows are distinct
+        again = client.query_page(continuation_token=pages[2].continuation_token)
+        assert again.rows == pages[3].rows
+        tables = client.tables(limit=2)
+        assert [t.name for t in tables.data] == ["ORDERS", "PEOPLE"] and tables.total_count == 4
+        rest = live.rest("GET", "/api/agent/v1/metrics", ANALYST).json()
+        assert client.metrics().model_dump(exclude_unset=True) == rest
+
+    async def go() -> list[int]:
+        async with AsyncAgentClient(live.url, jwt_secret=TEST_SECRET, email=ANALYST) as client:
+            return [p.row_count async for p in client.pages(body, page_size=200)]
+
+    assert anyio.run(go) == [200, 200, 50]
+
+
 def test_async_client_and_sandboxes(live: Live) -> None:
     async def go() -> tuple[Any, Any, list[Any]]:
         async with AsyncAgentClient(live.url, jwt_secret=TEST_SECRET, email=CA) as client:
