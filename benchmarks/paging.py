@@ -3,12 +3,12 @@
     .venv/bin/python benchmarks/paging.py [--scale 10] [--repeat 50]
 
 A 2,000-row result (the first 2,000 ORDERS: id, total, created at; unordered, then ordered
-by a non-unique column) is read three ways over loopback HTTP: `POST /v1/execute` of the whole (with a ready
-token), page 1 of `POST /v1/query` (200 rows, from the request body) and page 10 (the last
-200 rows, from a continuation token). p50 / p95 in ms; ratio = page p50 / whole p50. Each page
-is one ORDER BY … LIMIT … OFFSET statement over the total order (the requested keys, then
-every output column): page 10 makes the engine sort and skip 1,800 rows. The pages are
-checked to concatenate to the whole first.
+by a non-unique column) is read three ways over loopback HTTP: `POST /v1/execute` of the
+whole (with a ready token), page 1 of `POST /v1/query` (200 rows, from the request body) and
+page 10 (the last 200 rows, from a continuation token). p50 / p95 in ms; ratio = page p50 /
+whole p50. Each page is one ORDER BY … LIMIT … OFFSET statement over the total order (the
+requested keys, then every output column): page 10 makes the engine sort and skip 1,800
+rows. The pages are checked to concatenate to the whole first.
 """
 
 from __future__ import annotations
