@@ -1,19 +1,27 @@
 # Sextant: `make demo` and `make test` are the only commands a fresh machine needs.
+# `make demo` needs Python 3.11/3.12 and make, nothing else (no root, no system packages).
 PYTHON ?= python3
 UV_VERSION := 0.13.8
 UV := .uv/bin/uv
 VENV := .venv
 export UV_PROJECT_ENVIRONMENT := $(VENV)
+# engine drivers beyond DuckDB, PostgreSQL and SQLite: `make install EXTRAS="mysql spark"`
+EXTRAS ?=
 
-.PHONY: install system-deps demo test lint format clean
-
-install: $(VENV)/.installed
+.PHONY: install install-test system-deps demo test lint format clean
 
 $(UV):
 	$(PYTHON) -m venv .uv
 	.uv/bin/python -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
 
-# mysqlclient, the MySQL/MariaDB driver Ibis uses, compiles against the MariaDB client headers.
+# the core (what the demo needs) plus the extras asked for; never removes what is there, so
+# `make demo` after `make test` keeps the test tools
+install: $(UV)
+	$(UV) sync --frozen --inexact --no-dev $(foreach extra,$(EXTRAS),--extra $(extra)) \
+	  --python $(PYTHON) --quiet
+
+# mysqlclient, the MySQL/MariaDB driver Ibis uses, compiles against the MariaDB client headers;
+# only the whole suite (`make test`, `make install EXTRAS=mysql`) needs them
 SYSTEM_DEPS := libmariadb-dev pkg-config
 system-deps:
 	@pkg-config --exists libmariadb 2>/dev/null || pkg-config --exists mysqlclient 2>/dev/null || { \
@@ -21,25 +29,24 @@ system-deps:
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$SUDO apt-get update -q && $$SUDO apt-get install -y -q $(SYSTEM_DEPS); }
 
-# every engine's driver (the mysql and spark extras) so that the whole suite can run
-$(VENV)/.installed: pyproject.toml uv.lock $(UV) | system-deps
-	$(UV) sync --frozen --all-extras --python $(PYTHON)
-	touch $@
+# every engine's driver and the test tools, so that the whole suite can run
+install-test: $(UV) system-deps
+	$(UV) sync --frozen --inexact --all-extras --python $(PYTHON) --quiet
 
 demo: install
 	$(VENV)/bin/sextant demo $(DEMO_ARGS)
 
-test: install
+test: install-test
 	$(VENV)/bin/python -m pytest $(PYTEST_ARGS)
 
-lint: install
+lint: install-test
 	$(VENV)/bin/ruff format --check src tests benchmarks examples
 	$(VENV)/bin/ruff check src tests benchmarks examples
 	$(VENV)/bin/mypy
 
-format: install
+format: install-test
 	$(VENV)/bin/ruff format src tests benchmarks examples
 	$(VENV)/bin/ruff check --fix src tests benchmarks examples
 
 clean:
-	rm -rf .uv $(VENV) sextant-demo .pytest_cache .mypy_cache .ruff_cache
+	rm -rf .uv $(VENV) sextant-demo sextant.env .pytest_cache .mypy_cache .ruff_cache

@@ -17,6 +17,9 @@ from sextant.settings import Settings
 
 TEST_SECRET = "test-secret-for-sextant-only-0123456789"
 IN_CI = os.environ.get("CI", "").lower() == "true"
+# a sextant.env left in the working folder by `make demo` must not steer the suite's commands;
+# tests of the file name theirs
+os.environ["SEXTANT_ENV_FILE"] = ""
 
 
 def service_missing(name: str, reason: str) -> None:

@@ -19,26 +19,21 @@ from sextant.auth.limiter import FailureLimiter, MemoryFailureLimiter, RedisFail
 from sextant.auth.principal import Principal
 from sextant.auth.rates import UserRates
 from sextant.cards.classic import Classic
+from sextant.checking import CheckResult, check_model
 from sextant.entities.discovery import Discovery
 from sextant.entities.values import FingerprintCache
 from sextant.errors import (
     ConfigurationError,
     ModelInvalidError,
     ScopeError,
-    WarehouseError,
 )
-from sextant.model.catalog import Catalog, TableInfo
-from sextant.model.issues import Issue
-from sextant.model.loader import LoadedModel, load_model_file
 from sextant.model.types import AgentSpec, Model, SettingsSpec
-from sextant.model.validate import engine_of, validate_model
 from sextant.operations.api import AgentAPI
 from sextant.query.executor import Limits, QueryEngine
 from sextant.query.gate import QueryGate
 from sextant.query.result_cache import MemoryResultCache, RedisResultCache, ResultCache
 from sextant.query.scans import Scans
 from sextant.query.sql import to_sql
-from sextant.query.temporal import zone_known, zone_needs_probe
 from sextant.query.token import decode_token
 from sextant.search.embedding import Embedder, load_embedder
 from sextant.search.index import SearchIndex
@@ -47,14 +42,11 @@ from sextant.store.apply import ApplyResult, apply_model
 from sextant.store.credentials import (
     SessionGrant,
 )
-from sextant.store.db import migrate, open_engine
+from sextant.store.db import Access, migrate, open_engine, require_current
 from sextant.store.fingerprints import save_fingerprints, sync_targets
 from sextant.store.secrets import server_secret
 from sextant.store.snapshot import Snapshot, current_version, load_snapshot
-from sextant.warehouse.connection import connect
-from sextant.warehouse.engines import profile
 from sextant.warehouse.fingerprint import Fingerprint, ScanCounter, fingerprint_table
-from sextant.warehouse.introspect import introspect
 from sextant.warehouse.pool import Warehouses
 
 __all__ = ["SNAPSHOT_CHECK_SECONDS", "CheckResult", "Sextant", "SyncReport"]
@@ -65,20 +57,6 @@ log = logging.getLogger("sextant")
 
 ProgressCallback = Callable[[str, int, int], None]
 """Called with (table label, index, total) before each table is fingerprinted."""
-
-
-@dataclass(frozen=True)
-class CheckResult:
-    loaded: LoadedModel
-    catalog: Catalog
-    issues: tuple[Issue, ...]
-
-    @property
-    def model(self) -> Model | None:
-        return self.loaded.model
-
-    def render(self) -> list[str]:
-        return [issue.render(self.loaded.source) for issue in self.issues]
 
 
 @dataclass
@@ -116,10 +94,22 @@ class Sextant:
         settings: Settings,
         engine: Engine | None = None,
         limiter: FailureLimiter | None = None,
+        access: Access = "write",
     ) -> None:
+        """``access``: ``"write"`` migrates the app database (apply, sync, serve, demo);
+        ``"credentials"`` and ``"read"`` need it applied already and never change the model
+        (see :mod:`sextant.store.db`)."""
         self.settings = settings
-        self.engine = engine or open_engine(settings.resolved_app_db_url)
-        migrate(self.engine)
+        self.access = access
+        self.engine = engine or open_engine(settings.resolved_app_db_url, access)
+        try:
+            if access == "write":
+                migrate(self.engine)
+            else:
+                require_current(self.engine)
+        except BaseException:
+            self.engine.dispose()
+            raise
         self.model: Model | None = None
         self.auth = Authenticator(
             self.engine,
@@ -176,7 +166,9 @@ class Sextant:
     def token_secret(self) -> bytes:
         """The key of query tokens, shared by every process through the app database."""
         if self._token_secret is None:
-            self._token_secret = server_secret(self.engine, "query_token")
+            self._token_secret = server_secret(
+                self.engine, "query_token", create=self.access == "write"
+            )
         return self._token_secret
 
     def close(self) -> None:
@@ -233,35 +225,12 @@ class Sextant:
 
     def check(self, path: Path | None = None, *, offline: bool = False) -> CheckResult:
         """Load, introspect (unless offline) and validate; every problem is collected."""
-        model_file = self.model_path(path)
-        loaded = load_model_file(model_file, self.settings.env)
-        issues = list(loaded.issues)
-        catalog: dict[str, tuple[TableInfo, ...]] = {}
-        if loaded.model is not None:
-            if not offline:
-                for index, db in enumerate(loaded.model.databases):
-                    if engine_of(db.url) is None:
-                        continue  # the validator reports the URL
-                    try:
-                        catalog[db.name] = self._introspect(db.url, db.schema_, model_file.parent)
-                        zone = loaded.model.settings.report_timezone
-                        if zone and not self._zone_known(db.url, model_file.parent, zone):
-                            issue = Issue(
-                                ("settings", "report_timezone"),
-                                f"database {db.name} cannot show times in {zone}: MySQL and "
-                                "MariaDB need their time zone tables (load them with "
-                                "mariadb-tzinfo-to-sql /usr/share/zoneinfo | mariadb mysql)",
-                            )
-                            issues.append(issue.located(loaded.lines))
-                    except (WarehouseError, ConfigurationError) as exc:
-                        issue = Issue(("databases", index, "url"), str(exc))
-                        issues.append(issue.located(loaded.lines))
-            issues += validate_model(loaded.model, loaded.lines, catalog if not offline else None)
-        return CheckResult(loaded, catalog, tuple(issues))
+        return check_model(self.model_path(path), self.settings.env, offline=offline)
 
-    def load(self, path: Path | None = None) -> None:
-        """Take the model in use without writing it (a worker of a server that applied it)."""
-        checked = self.check(path)
+    def load(self, path: Path | None = None, *, offline: bool = False) -> None:
+        """Take the model in use without writing it (a worker of a server that applied it,
+        a read-only command); ``offline`` skips the warehouses' introspection."""
+        checked = self.check(path, offline=offline)
         if checked.issues or checked.model is None:
             raise ModelInvalidError(list(checked.issues), checked.loaded.source)
         self.model = checked.model
@@ -270,6 +239,8 @@ class Sextant:
 
     def apply(self, path: Path | None = None) -> ApplyResult:
         """Validate against the warehouses and write the model; nothing changes on failure."""
+        if self.access != "write":
+            raise ConfigurationError("this service was opened read-only; apply needs write access")
         checked = self.check(path)
         if checked.issues or checked.model is None:
             raise ModelInvalidError(list(checked.issues), checked.loaded.source)
@@ -279,7 +250,7 @@ class Sextant:
         self.model = checked.model
         self._model_file = self.model_path(path)
         self._model_changed()
-        log.info("applied %s: %s", checked.loaded.source, result.counts)
+        log.debug("applied %s: %s", checked.loaded.source, result.counts)
         return result
 
     def sync(
@@ -316,26 +287,6 @@ class Sextant:
         report.seconds = time.perf_counter() - started
         report.fingerprint_seconds = time.perf_counter() - fingerprint_started
         return report
-
-    def _introspect(self, url: str, schema: str | None, base_dir: Path) -> tuple[TableInfo, ...]:
-        con = connect(url, base_dir)
-        try:
-            engine = engine_of(url)
-            assert engine is not None  # connect() refuses unknown engines
-            return introspect(con, engine, schema)
-        finally:
-            con.disconnect()
-
-    def _zone_known(self, url: str, base_dir: Path, zone: str) -> bool:
-        engine = engine_of(url)
-        assert engine is not None
-        if not zone_needs_probe(profile(engine), zone):
-            return True
-        con = connect(url, base_dir)
-        try:
-            return zone_known(con, profile(engine), zone)
-        finally:
-            con.disconnect()
 
     # -- authentication --------------------------------------------------------------------
     def auth_policy(self) -> AuthPolicy:

@@ -7,6 +7,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -45,7 +46,9 @@ def test_check_ok_and_broken(demo: DemoFiles) -> None:
 def test_apply_then_sync(demo: DemoFiles) -> None:
     applied = runner.invoke(app, ["apply", str(demo.model)], env=env_for(demo.data_dir))
     assert applied.exit_code == 0, applied.output
-    assert "tables 4" in applied.output and "metrics 5" in applied.output
+    assert "4 tables" in applied.output and "5 metrics" in applied.output
+    assert "12 data permissions" in applied.output and "1 database," in applied.output
+    assert applied.output.count("applied ") == 1 and "INFO" not in applied.output
     synced = runner.invoke(app, ["sync", str(demo.model)], env=env_for(demo.data_dir))
     assert synced.exit_code == 0, synced.output
     assert "synced 4 table(s), 35 column(s)" in synced.output
@@ -86,17 +89,28 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def _banner_commands(output: str) -> list[str]:
+    """The commands the demo banner prints (its indented lines)."""
+    return [line.strip() for line in output.splitlines() if line.startswith("    ")]
+
+
 def test_demo_serves_ping_within_60_seconds(tmp_path: Path) -> None:
-    """What `make demo` runs, as a real process on a real port, from an empty directory."""
+    """What `make demo` runs, as a real process on a real port, from an empty directory; then
+    every command its banner prints, as printed, from the same directory."""
     port = _free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("SEXTANT_")}
     started = time.monotonic()
     process = subprocess.Popen(
-        [sys.executable, "-m", "sextant", "demo", "--data-dir", str(tmp_path / "d"),
-         "--port", str(port)],
-        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        [sys.executable, "-m", "sextant", "demo", "--port", str(port)],
+        env=env, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
     )  # fmt: skip
+    lines: list[str] = []
+    assert process.stdout is not None
+    stdout = process.stdout
+    reader = threading.Thread(target=lambda: lines.extend(iter(stdout.readline, "")))
+    reader.start()
     url = f"http://127.0.0.1:{port}/api/agent/v1/ping"
+    data = tmp_path / "sextant-demo"
     try:
         answer = None
         while time.monotonic() - started < 60 and process.poll() is None:
@@ -107,22 +121,38 @@ def test_demo_serves_ping_within_60_seconds(tmp_path: Path) -> None:
                 time.sleep(0.2)
         assert answer is not None, "the demo did not answer within 60 s"
         assert answer.status_code == 401  # even ping needs authentication
-        secret = (tmp_path / "d" / "jwt-secret").read_text()
+        secret = (data / "jwt-secret").read_text()
         token = make_jwt(secret, "analyst@example.com")
         pong = httpx.get(url, headers={"Authorization": f"Bearer {token}"}, timeout=5)
         assert pong.json() == {"message": "pong"}
-        key_file = tmp_path / "d" / "agent-api-key"
+        key_file = data / "agent-api-key"
         assert key_file.stat().st_mode & 0o777 == 0o600
+        assert (tmp_path / "sextant.env").stat().st_mode & 0o777 == 0o600
         key = key_file.read_text().strip()
         curated = f"http://127.0.0.1:{port}/api/collection/1/items?models=card"
         items = httpx.get(curated, headers={"X-API-Key": key}, timeout=5).json()
         assert len(items["data"]) == 6 and {i["model"] for i in items["data"]} == {"card"}
+        commands = _banner_commands("".join(lines))
+        assert len(commands) == 5, commands
+        for command in commands:
+            ran = subprocess.run(
+                ["bash", "-c", command], cwd=tmp_path, env=env, capture_output=True,
+                text=True, timeout=60,
+            )  # fmt: skip
+            assert ran.returncode == 0, (command, ran.stdout, ran.stderr)
+            assert "error" not in ran.stdout.lower(), (command, ran.stdout)
+            if "/ping" in command:
+                assert ran.stdout.strip() == '{"message":"pong"}', (command, ran.stdout)
     finally:
         process.send_signal(signal.SIGINT)
-        output, _ = process.communicate(timeout=30)
-    assert "JWT shared secret:" in output and "curl -H 'Authorization: Bearer" in output
+        process.wait(timeout=30)
+        reader.join(timeout=10)
+        assert process.stdout is not None
+        process.stdout.close()
+    output = "".join(lines)
+    assert "JWT shared secret:" in output and "curl -sS -H 'Authorization: Bearer" in output
     assert secret in output
-    assert f"curl -H 'X-API-Key: {key}' '{curated}'" in output
+    assert f"curl -sS -H 'X-API-Key: {key}' '{curated}'" in output
     banner_token = output.split("Authorization: Bearer ", 1)[1].split("'", 1)[0]
     assert jwt.decode(banner_token, secret.encode(), algorithms=["HS256"])["email"] == (
         "analyst@example.com"

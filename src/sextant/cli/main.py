@@ -1,38 +1,70 @@
-"""``sextant`` commands: demo, serve, check, apply, sync, token."""
+"""``sextant`` commands: demo, serve, check, apply, sync, token, explain, keys, sessions.
+
+Only ``apply``, ``sync``, ``serve`` and ``demo`` write the application database's model;
+``api-key`` and ``sessions`` write credentials only; everything else reads. Heavy modules
+(Ibis, the warehouses, the service) are imported by the commands that use them, so that
+``--help``, ``token`` and ``check --offline`` start at once (``benchmarks/cli_startup.py``).
+"""
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
+import shutil
+import socket
 import sys
 import threading
 import time
 from collections.abc import Iterator
-from contextlib import AbstractContextManager, contextmanager, nullcontext
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from sextant.demo.setup import DemoFiles
+from sextant.cli.envfile import env_file, read_env_file
 from sextant.errors import ConfigurationError, ModelInvalidError, SextantError
-from sextant.model.issues import Issue
-from sextant.service import ProgressCallback, Sextant, SyncReport
 from sextant.settings import Settings
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from sextant.demo.setup import DemoFiles
+    from sextant.service import Sextant, SyncReport
+    from sextant.store.db import Access
 
 __all__ = ["app", "main"]
 
 app = typer.Typer(
     name="sextant",
-    help="Sextant: a self-hosted Agent API for data warehouses.",
+    help="Sextant: a self-hosted Agent API for data warehouses. Every command run from a "
+    "folder with a sextant.env file (written by `sextant demo`) takes its settings from it.",
     no_args_is_help=True,
     add_completion=False,
+    # plain help and tracebacks: Rich's help and traceback modules cost a third of a second at
+    # every start, and tracebacks with locals could print secrets
+    rich_markup_mode=None,
+    pretty_exceptions_enable=False,
 )
-out = Console(soft_wrap=True, highlight=False, emoji=False)
-err = Console(stderr=True, soft_wrap=True, emoji=False)
 log = logging.getLogger("sextant")
+WORKER_START_SECONDS = 60
+
+
+@functools.cache
+def _console(stderr: bool) -> Console:
+    from rich.console import Console
+
+    return Console(stderr=stderr, soft_wrap=True, highlight=False, emoji=False)
+
+
+def _out() -> Console:
+    return _console(False)
+
+
+def _err() -> Console:
+    return _console(True)
+
 
 DataDir = Annotated[
     Path | None, typer.Option("--data-dir", help="Where app.db lives [env: SEXTANT_DATA_DIR]")
@@ -43,11 +75,22 @@ ConfigOption = Annotated[
 ]
 
 
+def _environment() -> dict[str, str]:
+    """The process environment over the folder's ``sextant.env`` (the environment wins)."""
+    path = env_file(os.environ)
+    try:
+        from_file = read_env_file(path) if path is not None else {}
+    except (OSError, ValueError) as exc:
+        _err().print(f"[red]configuration error:[/red] {exc}", markup=True)
+        raise typer.Exit(2) from exc
+    return {**from_file, **os.environ}
+
+
 def _settings(**overrides: Any) -> Settings:
     try:
-        return Settings.from_env(**overrides)
+        return Settings.from_env(_environment(), **overrides)
     except ConfigurationError as exc:
-        err.print(f"[red]configuration error:[/red] {exc}")
+        _err().print(f"[red]configuration error:[/red] {exc}")
         raise typer.Exit(2) from exc
 
 
@@ -57,12 +100,20 @@ def _logging(settings: Settings) -> None:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )
+    # Alembic narrates every migration step at INFO; a command says what it did in one line
+    logging.getLogger("alembic").setLevel(logging.WARNING)
 
 
 @contextmanager
-def _opened(settings: Settings) -> Iterator[Sextant]:
-    """A service for one command, closed (connections released) when the command ends."""
-    service = Sextant(settings)
+def _opened(settings: Settings, access: Access = "write") -> Iterator[Sextant]:
+    """A service for one command, closed (connections released) when the command ends.
+    ``access`` other than ``"write"`` needs an applied app database and never migrates it."""
+    from sextant.service import Sextant
+
+    try:
+        service = Sextant(settings, access=access)
+    except SextantError as exc:
+        raise _fail(exc) from exc
     try:
         yield service
     finally:
@@ -83,13 +134,15 @@ def _warm_search(service: Sextant) -> None:
 
 
 def _fail(exc: SextantError) -> typer.Exit:
+    from sextant.model.issues import Issue
+
     if isinstance(exc, ModelInvalidError):
         for issue in exc.issues:
             text = issue.render(exc.source) if isinstance(issue, Issue) else str(issue)
-            err.print(text, highlight=False, markup=False)
-        err.print(f"[red]{len(exc.issues)} problem(s); nothing was changed.[/red]")
+            _err().print(text, highlight=False, markup=False)
+        _err().print(f"[red]{len(exc.issues)} problem(s); nothing was changed.[/red]")
     else:
-        err.print(f"[red]error:[/red] {exc}")
+        _err().print(f"[red]error:[/red] {exc}")
     return typer.Exit(1)
 
 
@@ -99,16 +152,18 @@ def check(
     offline: Annotated[
         bool, typer.Option(help="Do not connect to the warehouses; check the file alone")
     ] = False,
-    data_dir: DataDir = None,
+    data_dir: Annotated[Path | None, typer.Option("--data-dir", hidden=True)] = None,
 ) -> None:
-    """Validate a model and report every problem, with lines and suggestions."""
+    """Validate a model and report every problem, with lines and suggestions (no app
+    database is opened or created)."""
+    from sextant.checking import check_model
+
     settings = _settings(data_dir=data_dir)
-    with _opened(settings) as service:
-        result = service.check(model, offline=offline)
+    result = check_model(model, settings.env, offline=offline)
     for line in result.render():
-        err.print(line, highlight=False, markup=False)
+        _err().print(line, highlight=False, markup=False)
     if result.issues:
-        err.print(f"{len(result.issues)} problem(s) found.", style="red")
+        _err().print(f"{len(result.issues)} problem(s) found.", style="red")
         raise typer.Exit(1)
     assert result.model is not None
     tables = (
@@ -116,7 +171,7 @@ def check(
         if offline
         else sum(len(t) for t in result.catalog.values())
     )
-    out.print(
+    _out().print(
         f"{model}: OK ({len(result.model.databases)} database(s), {tables} table(s), "
         f"{len(result.model.metrics)} metric(s), {len(result.model.questions)} question(s), "
         f"{len(result.model.users)} user(s))"
@@ -133,7 +188,16 @@ def apply(model: ModelFile, data_dir: DataDir = None) -> None:
             result = service.apply(model)
     except SextantError as exc:
         raise _fail(exc) from exc
-    out.print(f"applied {model}: " + ", ".join(f"{k} {v}" for k, v in result.counts.items()))
+    _out().print(f"applied {model}: {_counts(result.counts)}")
+
+
+def _counts(counts: dict[str, int]) -> str:
+    """``{"tables": 4, "metrics": 5}`` in words: "4 tables, 5 metrics"."""
+    words = {what: what.replace("_", " ") for what in counts}
+    return ", ".join(
+        f"{count} {words[what][:-1] if count == 1 and what.endswith('s') else words[what]}"
+        for what, count in counts.items()
+    )
 
 
 def _run_sync(service: Sextant, model: Path, settings: Settings) -> SyncReport:
@@ -144,20 +208,27 @@ def _run_sync(service: Sextant, model: Path, settings: Settings) -> SyncReport:
             log.info("fingerprinting %s (%d/%d)", label, index + 1, total)
 
         return service.sync(model, progress=plain)
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+    )
+
     columns = (
         TextColumn("{task.description}"),
         BarColumn(),
         MofNCompleteColumn(),
         TimeElapsedColumn(),
     )
-    with Progress(*columns, console=err, transient=True) as bar:
+    with Progress(*columns, console=_err(), transient=True) as bar:
         task = bar.add_task("fingerprinting", total=None)
 
         def fancy(label: str, index: int, total: int) -> None:
             bar.update(task, description=f"fingerprinting {label}", completed=index, total=total)
 
-        callback: ProgressCallback = fancy
-        return service.sync(model, progress=callback)
+        return service.sync(model, progress=fancy)
 
 
 @app.command()
@@ -170,7 +241,7 @@ def sync(model: ModelFile, data_dir: DataDir = None) -> None:
             report = _run_sync(service, model, settings)
     except SextantError as exc:
         raise _fail(exc) from exc
-    out.print(
+    _out().print(
         f"synced {report.tables} table(s), {report.columns} column(s) "
         f"in {report.seconds:.2f} s with {report.scans} table scan(s)"
     )
@@ -189,15 +260,42 @@ def serve(
     """Apply the model, then serve the Agent API (with several worker processes if asked)."""
     settings = _settings(config=config, host=host, port=port, data_dir=data_dir, workers=workers)
     _logging(settings)
+    _require_free_port(settings.host, settings.port)
     with _opened(settings) as service:
         try:
-            service.apply()
+            result = service.apply()
         except SextantError as exc:
             raise _fail(exc) from exc
+        _out().print(
+            f"serving {service.model_path()} ({_counts(result.counts)}) on "
+            f"http://{settings.host}:{settings.port} with {settings.workers} worker(s)"
+        )
         if settings.workers <= 1:
             _serve(settings, service)
             return
     _serve_workers(settings)
+
+
+def _require_free_port(host: str, port: int) -> None:
+    """Fail in one line before any work when the address is taken (uvicorn would only say
+    ``Errno 98`` after the sync)."""
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    except OSError as exc:
+        _err().print(f"[red]error:[/red] cannot listen on {host}:{port}: {exc}")
+        raise typer.Exit(1) from exc
+    family, kind, proto, _, address = infos[0]
+    with socket.socket(family, kind, proto) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(address)
+        except OSError as exc:
+            _err().print(
+                f"[red]error:[/red] port {port} on {host} is already in use (another Sextant "
+                "or demo still running?): stop it, or choose another with --port",
+                highlight=False,
+            )
+            raise typer.Exit(1) from exc
 
 
 def uvicorn_options(settings: Settings) -> dict[str, Any]:
@@ -244,6 +342,10 @@ def _serve_workers(settings: Settings) -> None:
         "sextant.http.factory:worker_app",
         factory=True,
         workers=settings.workers,
+        # a worker loads Ibis and the model before it can answer the supervisor's ping; on a
+        # busy machine that took longer than uvicorn's 5 s, so the supervisor killed and
+        # restarted it ("Child process died", and a leaked semaphore at shutdown)
+        timeout_worker_healthcheck=WORKER_START_SECONDS,
         **uvicorn_options(settings),
     )
 
@@ -277,12 +379,14 @@ def demo(
     ] = None,
 ) -> None:
     """Build the demo shop (warehouse, model, users), sync it and serve it."""
-    from sextant.demo.setup import prepare_demo
+    from sextant.demo.setup import agent_api_key, prepare_demo
 
+    if serve_:
+        _require_free_port(host, port)
     try:
         files = prepare_demo(data_dir, scale, engine, warehouse_url)
     except ValueError as exc:
-        err.print(f"[red]error:[/red] {exc}")
+        _err().print(f"[red]error:[/red] {exc}")
         raise typer.Exit(2) from exc
     secret = os.environ.get("SEXTANT_JWT_SECRET") or files.secret_file.read_text().strip()
     env = {**os.environ, "SEXTANT_JWT_SECRET": secret}
@@ -290,8 +394,6 @@ def demo(
         env, data_dir=data_dir, config=files.model, host=host, port=port, jwt_secret=secret
     )
     _logging(settings)
-    from sextant.demo.setup import agent_api_key
-
     with _opened(settings) as service:
         try:
             report = _run_sync(service, files.model, settings)
@@ -301,36 +403,89 @@ def demo(
         curated = next(
             (c.id for c in service.snapshot().collections.values() if c.name == "Curated"), None
         )
-        _banner(files, report, secret, host, port, data_dir, key, curated)
+        shared = _share_settings(files, secret, f"http://{host}:{port}")
+        _banner(files, report, secret, f"http://{host}:{port}", key, curated, shared)
         if serve_:
             _serve(settings, service)
+
+
+def _share_settings(files: DemoFiles, secret: str, url: str) -> Path | None:
+    """Write ``sextant.env`` where the demo runs, so every command run from here finds the
+    demo; None when a ``sextant.env`` the demo did not write is in the way."""
+    from sextant.cli.envfile import write_env_file
+
+    path = env_file(os.environ)
+    if path is None:
+        return None
+    values = {
+        "SEXTANT_DATA_DIR": str(files.data_dir),
+        "SEXTANT_CONFIG": str(files.model),
+        "SEXTANT_JWT_SECRET": secret,
+    }
+    return path if write_env_file(path, values) else None
+
+
+def _program() -> str:
+    """How this shell reaches the ``sextant`` being run: ``sextant`` when it is the one on
+    PATH, else its path (``.venv/bin/sextant``)."""
+    argv0 = Path(sys.argv[0])
+    if argv0.name == "__main__.py":
+        return f"{_relative(Path(sys.executable))} -m sextant"
+    found = shutil.which("sextant")
+    if found and argv0.exists() and Path(found).resolve() == argv0.resolve():
+        return "sextant"
+    return _relative(argv0)
+
+
+def _relative(path: Path) -> str:
+    try:
+        return str(path.absolute().relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
 
 
 def _banner(
     files: DemoFiles,
     report: SyncReport,
     secret: str,
-    host: str,
-    port: int,
-    data_dir: Path,
+    base: str,
     agent_key: str,
     curated: int | None,
+    shared: Path | None,
 ) -> None:
+    """What the demo is and commands to try, one per indented line, each runnable as
+    printed from this folder (the tests run them)."""
     from sextant.auth.tokens import make_jwt
 
     token = make_jwt(secret, "analyst@example.com")
-    base = f"http://{host}:{port}"
-    out.print(
-        f"\n[bold]Sextant demo[/bold] in {data_dir} (model: {files.model})\n"
+    me = _program()
+    if shared is not None:
+        settings_line = f"  settings for every command run from this folder: {shared}\n"
+        flags = ""
+    else:
+        settings_line = (
+            f"  {env_file(os.environ) or 'sextant.env'} was not written (it is not the "
+            "demo's): commands below carry the demo's flags\n"
+        )
+        flags = f" --data-dir {files.data_dir}"
+    secret_flag = "" if shared is not None else f" --secret {secret}"
+    _out().print(
+        f"\n[bold]Sextant demo[/bold] in {files.data_dir} (model: {files.model})\n"
         f"  synced {report.tables} tables, {report.columns} columns in {report.seconds:.1f} s\n"
+        f"{settings_line}"
         f"  JWT shared secret: {secret}\n"
         f"  API docs:          {base}/docs\n"
-        f"  try (token valid 180 s; new one: sextant token --email analyst@example.com):\n"
-        f"    curl -H 'Authorization: Bearer {token}' {base}/api/agent/v1/ping\n"
-        f"  read-only agent key (group Agents, in {data_dir / 'agent-api-key'}): {agent_key}\n"
-        f"  the curated saved questions an LLM may run:\n"
-        f"    curl -H 'X-API-Key: {agent_key}' "
-        f"'{base}/api/collection/{curated}/items?models=card'\n",
+        f"  try, as the analyst (this token is valid 180 s):\n"
+        f"    curl -sS -H 'Authorization: Bearer {token}' {base}/api/agent/v1/ping\n"
+        f"  a fresh token each time:\n"
+        f'    curl -sS -H "Authorization: Bearer $({me} token --email analyst@example.com'
+        f'{secret_flag})" {base}/api/agent/v1/ping\n'
+        f"  read-only agent key (group Agents, in {files.data_dir / 'agent-api-key'}):\n"
+        f"    curl -sS -H 'X-API-Key: {agent_key}' "
+        f"'{base}/api/collection/{curated}/items?models=card'\n"
+        f"  check the model, list the API keys:\n"
+        f"    {me} check {files.model}\n"
+        f"    {me} api-key list{flags}\n",
         highlight=False,
         soft_wrap=True,
     )
@@ -362,9 +517,11 @@ def token(
     """Print a fresh HS256 JWT for local testing (valid 180 s unless the model says otherwise)."""
 
     settings = _settings(config=config, data_dir=data_dir, jwt_secret=secret)
-    needs_model = ttl_check or (config is not None and not settings.jwt_secret)
-    with _opened(settings) if needs_model else nullcontext() as service:
-        _token(email, settings, service, scope, ttl)
+    if ttl_check or (settings.config is not None and not settings.jwt_secret):
+        with _opened(settings, "read") as service:
+            _token(email, settings, service, scope, ttl)
+    else:
+        _token(email, settings, None, scope, ttl)
 
 
 def _token(
@@ -374,13 +531,15 @@ def _token(
 
     if service is not None:
         try:
-            service.apply()
+            service.load(offline=True)  # the model's JWT settings; nothing is written
         except SextantError as exc:
             raise _fail(exc) from exc
     policy = service.auth_policy() if service is not None else None
     key = settings.jwt_secret or (policy.jwt.secret if policy else None)
     if not key:
-        err.print("[red]error:[/red] no secret: pass --secret, set SEXTANT_JWT_SECRET or --config")
+        _err().print(
+            "[red]error:[/red] no secret: pass --secret, set SEXTANT_JWT_SECRET or --config"
+        )
         raise typer.Exit(2)
     extra: dict[str, object] = {}
     if scope:
@@ -395,7 +554,7 @@ def _token(
         except SextantError as exc:
             raise _fail(exc) from exc
         lifetime = min(policy.jwt.max_age_seconds, ttl if ttl is not None else 1 << 30)
-        err.print(
+        _err().print(
             f"valid for {caller.email} (groups: {', '.join(sorted(caller.groups))}) "
             f"for {lifetime} s",
             highlight=False,
@@ -416,17 +575,15 @@ def explain(
 ) -> None:
     """Print the SQL a query token compiles to, with the user's sandboxes applied."""
     settings = _settings(config=config, data_dir=data_dir)
-    service = Sextant(settings)
-    try:
-        service.apply()
-        print(service.explain(service.credentials.principal_for(email), token_, dialect))
-    except SextantError as exc:
-        raise _fail(exc) from exc
-    except ValueError as exc:
-        err.print(f"[red]error:[/red] {exc}")
-        raise typer.Exit(2) from exc
-    finally:
-        service.close()
+    with _opened(settings, "read") as service:
+        try:
+            service.load()  # the warehouses of the model; the app database is only read
+            print(service.explain(service.credentials.principal_for(email), token_, dialect))
+        except SextantError as exc:
+            raise _fail(exc) from exc
+        except ValueError as exc:
+            _err().print(f"[red]error:[/red] {exc}")
+            raise typer.Exit(2) from exc
 
 
 @app.command("mcp")
@@ -455,7 +612,7 @@ def mcp_stdio(
     from sextant.mcp.server import serve_stdio
 
     if (api_key is None) == (secret is None) or (secret is not None and not email):
-        err.print("[red]error:[/red] give --api-key, or --email with --secret")
+        _err().print("[red]error:[/red] give --api-key, or --email with --secret")
         raise typer.Exit(2)
     logging.basicConfig(level="WARNING", stream=sys.stderr)
 
@@ -506,18 +663,20 @@ def ask(
     settings = _settings(jwt_secret=secret, agent_max_calls=max_calls)
     logging.basicConfig(level=settings.log_level.upper(), stream=sys.stderr)
     if not settings.llm_model:
-        err.print("[red]error:[/red] no model: set SEXTANT_LLM_MODEL (and SEXTANT_LLM_URL)")
+        _err().print("[red]error:[/red] no model: set SEXTANT_LLM_MODEL (and SEXTANT_LLM_URL)")
         raise typer.Exit(2)
     jwt_secret = settings.jwt_secret if email else None
     if (api_key is None) == (email is None) or (email and not jwt_secret):
-        err.print("[red]error:[/red] give --api-key, or --email with --secret / SEXTANT_JWT_SECRET")
+        _err().print(
+            "[red]error:[/red] give --api-key, or --email with --secret / SEXTANT_JWT_SECRET"
+        )
         raise typer.Exit(2)
     try:
         provider = provider_for(
             settings.llm_provider, settings.llm_url, settings.llm_model, settings.llm_api_key
         )
     except ValueError as exc:
-        err.print(f"[red]error:[/red] {exc}")
+        _err().print(f"[red]error:[/red] {exc}")
         raise typer.Exit(2) from exc
     with AgentClient(url, api_key=api_key, jwt_secret=jwt_secret, email=email) as client:
         agent = GuardedAgent(
@@ -532,7 +691,7 @@ def ask(
         try:
             answer = agent.ask(question)
         except (AgentStopped, ModelUnreachable, ApiError) as exc:
-            err.print(f"[red]stopped:[/red] {exc}", markup=True, highlight=False)
+            _err().print(f"[red]stopped:[/red] {exc}", markup=True, highlight=False)
             raise typer.Exit(1) from exc
     print(answer.text)
 
@@ -544,8 +703,9 @@ app.add_typer(sessions_app, name="sessions")
 app.add_typer(keys_app, name="api-key")
 
 
-def _service(data_dir: Path | None) -> AbstractContextManager[Sextant]:
-    return _opened(_settings(data_dir=data_dir))
+def _service(data_dir: Path | None, access: Access) -> AbstractContextManager[Sextant]:
+    """Credential commands need an applied app database: they never create or migrate it."""
+    return _opened(_settings(data_dir=data_dir), access)
 
 
 @sessions_app.command("revoke")
@@ -555,11 +715,11 @@ def sessions_revoke(
 ) -> None:
     """Revoke all sessions of a user."""
     try:
-        with _service(data_dir) as service:
+        with _service(data_dir, "credentials") as service:
             count = service.credentials.revoke_sessions(email)
     except SextantError as exc:
         raise _fail(exc) from exc
-    out.print(f"revoked {count} session(s) of {email}")
+    _out().print(f"revoked {count} session(s) of {email}")
 
 
 @keys_app.command("create")
@@ -570,11 +730,11 @@ def api_key_create(
 ) -> None:
     """Create an API key; it is printed once and stored only as a hash."""
     try:
-        with _service(data_dir) as service:
+        with _service(data_dir, "credentials") as service:
             key = service.credentials.create_api_key(group, name)
     except SextantError as exc:
         raise _fail(exc) from exc
-    err.print(f"API key {name!r} for group {group!r} (shown once, store it now):")
+    _err().print(f"API key {name!r} for group {group!r} (shown once, store it now):")
     print(key)
 
 
@@ -584,21 +744,21 @@ def api_key_revoke(
 ) -> None:
     """Revoke an API key and deactivate its service user."""
     try:
-        with _service(data_dir) as service:
+        with _service(data_dir, "credentials") as service:
             service.credentials.revoke_api_key(name)
     except SextantError as exc:
         raise _fail(exc) from exc
-    out.print(f"revoked API key {name!r}")
+    _out().print(f"revoked API key {name!r}")
 
 
 @keys_app.command("list")
 def api_key_list(data_dir: DataDir = None) -> None:
     """List API keys (names, prefixes, groups; never the keys)."""
-    with _service(data_dir) as service:
+    with _service(data_dir, "read") as service:
         keys = service.credentials.list_api_keys()
     for info in keys:
         state = "revoked" if info.revoked else "active"
-        out.print(
+        _out().print(
             f"{info.name}\tsxt_{info.prefix}_…\t{info.group}\t{state}\t{info.created_at:%Y-%m-%d}"
         )
 

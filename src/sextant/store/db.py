@@ -1,40 +1,99 @@
-"""Opening the application database and bringing its schema up to date with Alembic."""
+"""Opening the application database and bringing its schema up to date with Alembic.
+
+Only the commands that change what is served (``apply``, ``sync``, ``serve``, ``demo``) open it
+``"write"`` and migrate it. Credential administration opens it ``"credentials"``: the database
+must exist at the current schema and only credential rows are written. Every other command
+opens it ``"read"``: the database refuses writes (SQLite ``mode=ro``, PostgreSQL
+``default_transaction_read_only``), so a diagnostic command cannot change what a running server
+serves even by mistake.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING, Literal
 
-from alembic import command
-from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, inspect
 from sqlalchemy.engine.url import make_url
 
-__all__ = ["MIGRATIONS", "alembic_config", "migrate", "open_engine"]
+from sextant.errors import ConfigurationError
+
+if TYPE_CHECKING:
+    from alembic.config import Config
+
+__all__ = ["MIGRATIONS", "Access", "alembic_config", "migrate", "open_engine", "require_current"]
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
+Access = Literal["write", "credentials", "read"]
 
-def open_engine(url: str) -> Engine:
-    """An engine for the app database; SQLite gets foreign keys, WAL and a busy timeout."""
+
+def open_engine(url: str, access: Access = "write") -> Engine:
+    """An engine for the app database; SQLite gets foreign keys, WAL and a busy timeout.
+
+    With ``access`` other than ``"write"`` the database must already exist (nothing is
+    created); with ``"read"`` every write is refused by the database itself.
+    """
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
-        if parsed.database and parsed.database != ":memory:":
-            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"timeout": 30})
+        path = parsed.database
+        if path and path != ":memory:":
+            if access != "write" and not Path(path).exists():
+                raise _not_applied(url)
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        if access == "read" and path and path != ":memory:":
+            engine = create_engine(
+                f"sqlite:///file:{path}?mode=ro&uri=true", connect_args={"timeout": 30}
+            )
+        else:
+            engine = create_engine(url, connect_args={"timeout": 30})
 
         @event.listens_for(engine, "connect")
         def _pragmas(dbapi_connection: object, _record: object) -> None:
             cursor = dbapi_connection.cursor()  # type: ignore[attr-defined]
             cursor.execute("PRAGMA foreign_keys=ON")
-            cursor.execute("PRAGMA journal_mode=WAL")
-            cursor.execute("PRAGMA synchronous=NORMAL")  # durable across crashes in WAL mode
+            if access != "read":
+                cursor.execute("PRAGMA journal_mode=WAL")
+                cursor.execute("PRAGMA synchronous=NORMAL")  # durable across crashes in WAL
             cursor.close()
 
         return engine
+    if access == "read" and parsed.get_backend_name() == "postgresql":
+        return create_engine(
+            url,
+            pool_pre_ping=True,
+            connect_args={"options": "-c default_transaction_read_only=on"},
+        )
     return create_engine(url, pool_pre_ping=True)
 
 
+def _not_applied(url: str) -> ConfigurationError:
+    where = make_url(url).render_as_string(hide_password=True)
+    return ConfigurationError(
+        f"no application database at {where} (or it is from an older Sextant): run "
+        "`sextant apply MODEL` (or `sextant sync`, `serve`, `demo`) first; this command "
+        "never creates or upgrades it"
+    )
+
+
+def require_current(engine: Engine) -> None:
+    """Refuse an app database that is missing or not at the newest schema revision."""
+    from alembic.runtime.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+
+    url = engine.url.render_as_string(hide_password=False)
+    heads = set(ScriptDirectory(str(MIGRATIONS)).get_heads())
+    with engine.connect() as connection:
+        if not inspect(connection).has_table("alembic_version"):
+            raise _not_applied(url)
+        current = set(MigrationContext.configure(connection).get_current_heads())
+    if current != heads:
+        raise _not_applied(url)
+
+
 def alembic_config(url: str) -> Config:
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
@@ -43,6 +102,8 @@ def alembic_config(url: str) -> Config:
 
 def migrate(engine: Engine) -> None:
     """Upgrade the schema to the newest revision (idempotent)."""
+    from alembic import command
+
     config = alembic_config(engine.url.render_as_string(hide_password=False))
     with engine.begin() as connection:
         config.attributes["connection"] = connection
