@@ -5,6 +5,8 @@ Nothing here serves requests; the request path authenticates in :mod:`sextant.au
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from sqlalchemy import Engine
 
 from sextant.auth.principal import Principal
@@ -29,8 +31,10 @@ class Credentials:
     def revoke_sessions(self, email: str) -> int:
         return revoke_sessions(self.engine, email)
 
-    def create_api_key(self, group: str, name: str) -> str:
-        return create_api_key(self.engine, group, name)
+    def create_api_key(
+        self, group: str, name: str, attributes: Mapping[str, str] | None = None
+    ) -> str:
+        return create_api_key(self.engine, group, name, attributes)
 
     def revoke_api_key(self, name: str) -> None:
         revoke_api_key(self.engine, name)

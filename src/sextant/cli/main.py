@@ -160,10 +160,11 @@ def check(
 
     settings = _settings(data_dir=data_dir)
     result = check_model(model, settings.env, offline=offline)
+    # plain echo, not Rich: check --offline runs in editors and pre-commit hooks, on every save
     for line in result.render():
-        _err().print(line, highlight=False, markup=False)
+        typer.echo(line, err=True)
     if result.issues:
-        _err().print(f"{len(result.issues)} problem(s) found.", style="red")
+        typer.secho(f"{len(result.issues)} problem(s) found.", fg="red", err=True)
         raise typer.Exit(1)
     assert result.model is not None
     tables = (
@@ -171,7 +172,7 @@ def check(
         if offline
         else sum(len(t) for t in result.catalog.values())
     )
-    _out().print(
+    typer.echo(
         f"{model}: OK ({len(result.model.databases)} database(s), {tables} table(s), "
         f"{len(result.model.metrics)} metric(s), {len(result.model.questions)} question(s), "
         f"{len(result.model.users)} user(s))"
@@ -726,15 +727,36 @@ def sessions_revoke(
 def api_key_create(
     group: Annotated[str, typer.Option(help="The group whose permissions the key has")],
     name: Annotated[str, typer.Option(help="A unique name for the key")],
+    attribute: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--attribute",
+            help="A user attribute of the key, KEY=VALUE (repeat it); sandboxes read it, so "
+            "a key of a sandboxed group needs the attributes its sandboxes use",
+        ),
+    ] = None,
     data_dir: DataDir = None,
 ) -> None:
     """Create an API key; it is printed once and stored only as a hash."""
+    attributes: dict[str, str] = {}
+    for pair in attribute or []:
+        key_name, sep, value = pair.partition("=")
+        if not sep or not key_name.strip():
+            _err().print(f"[red]error:[/red] --attribute wants KEY=VALUE, got {pair!r}")
+            raise typer.Exit(2)
+        attributes[key_name.strip()] = value
     try:
         with _service(data_dir, "credentials") as service:
-            key = service.credentials.create_api_key(group, name)
+            key = service.credentials.create_api_key(group, name, attributes)
     except SextantError as exc:
         raise _fail(exc) from exc
-    _err().print(f"API key {name!r} for group {group!r} (shown once, store it now):")
+    shown = ", ".join(f"{k}={v}" for k, v in attributes.items())
+    _err().print(
+        f"API key {name!r} for group {group!r}{f' with {shown}' if shown else ''} "
+        "(shown once, store it now):",
+        highlight=False,
+        markup=False,
+    )
     print(key)
 
 
@@ -758,8 +780,11 @@ def api_key_list(data_dir: DataDir = None) -> None:
         keys = service.credentials.list_api_keys()
     for info in keys:
         state = "revoked" if info.revoked else "active"
-        _out().print(
-            f"{info.name}\tsxt_{info.prefix}_…\t{info.group}\t{state}\t{info.created_at:%Y-%m-%d}"
+        attributes = ",".join(f"{k}={v}" for k, v in info.attributes.items()) or "-"
+        # tab-separated, one key per line: for cut and awk (Rich would expand the tabs)
+        typer.echo(
+            f"{info.name}\tsxt_{info.prefix}_…\t{info.group}\t{state}\t"
+            f"{info.created_at:%Y-%m-%d}\t{attributes}"
         )
 
 

@@ -6,7 +6,8 @@ import datetime as _dt
 import hashlib
 import hmac
 import secrets
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 
 from sqlalchemy import Engine, insert, select, update
 
@@ -103,10 +104,14 @@ class ApiKeyInfo:
     group: str
     created_at: _dt.datetime
     revoked: bool
+    attributes: Mapping[str, str] = field(default_factory=dict)
 
 
-def create_api_key(engine: Engine, group: str, name: str) -> str:
-    """A new key for a service user of ``group``; only its hash is kept."""
+def create_api_key(
+    engine: Engine, group: str, name: str, attributes: Mapping[str, str] | None = None
+) -> str:
+    """A new key for a service user of ``group``; only its hash is kept. ``attributes`` are
+    the service user's attributes, which sandboxes read (``state=CA``) like a person's."""
     with engine.connect() as conn:
         group_row = conn.execute(
             select(s.groups.c.id).where(s.groups.c.name == group, s.groups.c.active)
@@ -122,6 +127,11 @@ def create_api_key(engine: Engine, group: str, name: str) -> str:
         engine, f"api-key-{prefix}@api-keys.sextant.invalid", name, None, [group], "api_key"
     )
     with engine.begin() as conn:
+        if attributes:
+            conn.execute(
+                insert(s.user_attributes),
+                [{"user_id": user_id, "key": k, "value": v} for k, v in attributes.items()],
+            )
         conn.execute(
             insert(s.api_keys).values(
                 name=name,
@@ -165,7 +175,21 @@ def list_api_keys(engine: Engine) -> list[ApiKeyInfo]:
             .join(s.groups, s.groups.c.id == s.api_keys.c.group_id)
             .order_by(s.api_keys.c.name)
         ).all()
+        attributes: dict[int, dict[str, str]] = {}
+        for a in conn.execute(
+            select(s.user_attributes).where(
+                s.user_attributes.c.user_id.in_([r.user_id for r in rows])
+            )
+        ):
+            attributes.setdefault(a.user_id, {})[a.key] = a.value
     return [
-        ApiKeyInfo(r.name, r.prefix, r.group, _aware(r.created_at), r.revoked_at is not None)
+        ApiKeyInfo(
+            r.name,
+            r.prefix,
+            r.group,
+            _aware(r.created_at),
+            r.revoked_at is not None,
+            dict(sorted(attributes.get(r.user_id, {}).items())),
+        )
         for r in rows
     ]
