@@ -130,6 +130,8 @@ class Sextant:
             lambda: self._model_dir(),
             size=settings.max_concurrent_queries,
             wait_seconds=settings.query_timeout_seconds,
+            snapshot_dir=settings.data_dir / "snapshots" if settings.duckdb_snapshots else None,
+            refresh_seconds=settings.duckdb_refresh_seconds,
         )
         self.request_rates = UserRates.of(
             settings.user_requests_per_minute, "requests", settings.redis_url

@@ -51,6 +51,10 @@ class Settings:
     max_queries_per_user: int = 2
     max_queued_queries: int = 32
     max_request_bytes: int = 1_000_000
+    # DuckDB files are served from private snapshots so writers are never locked out
+    # (sextant.warehouse.snapshots); off: the file itself, held open read-only
+    duckdb_snapshots: bool = True
+    duckdb_refresh_seconds: float = 1.0
     # per-user token buckets (0 = off), shared through Redis when redis_url is set
     user_requests_per_minute: int = 1200
     user_queries_per_minute: int = 300
@@ -197,10 +201,11 @@ def _convert(name: str, raw: str) -> Any:
         "head_timeout_seconds",
         "body_timeout_seconds",
         "continuation_token_seconds",
+        "duckdb_refresh_seconds",
     }:
         return float(raw)
     if name in _INTEGERS:
         return int(raw)
-    if name == "progress":
+    if name in {"progress", "duckdb_snapshots"}:
         return _parse_bool(raw)
     return raw

@@ -202,7 +202,11 @@ def test_questions_are_checked_with_lines_and_suggestions(
             None,
         ),
         (at("segment: Larg Orders"), "unknown segment on ORDERS 'Larg Orders'", "Large Orders"),
-        (at("segment: Larg Orders"), "string-contains does not apply to TOTAL (number)", None),
+        (
+            at("segment: Larg Orders"),
+            "string-contains does not apply to TOTAL (number); it applies to string columns",
+            None,
+        ),
         (at("type: categroy"), "unknown parameter type 'categroy'", "category"),
         (
             at("slug: qty"),
@@ -242,3 +246,57 @@ def test_questions_are_checked_with_lines_and_suggestions(
     # the same metric question reports both of its misplaced keys
     assert len([i for i in result.issues if i.message.startswith("a metric question")]) == 2
     assert len(result.issues) == len(expected) + 1, "\n".join(rendered)
+
+
+def test_filters_of_the_model_are_checked_against_column_types(demo: DemoFiles) -> None:
+    """Found: `greater-than 'abc'` passed check and apply, then failed every agent query."""
+    from sextant.checking import check_model
+
+    text = demo.model.read_text()
+    replacements = [
+        (
+            "filters: [{column: TOTAL, operation: greater-than, value: 100}]",
+            "filters: [{column: TOTAL, operation: greater-than, value: abc}]",
+        ),
+        (
+            "filters: [{column: CATEGORY, operation: equals, value: Widget}]",
+            "filters: [{column: CATEGORY, operation: greater-than, value: 5}]",
+        ),
+        (
+            "filters: [{column: SOURCE, operation: equals, value: Organic}]",
+            "filters: [{column: SOURCE, operation: is-true}]",
+        ),
+        (
+            'filter: {column: STATE, operation: equals, value: "{{user.state}}"}',
+            'filter: {column: STATE, operation: less-than, value: "{{user.state}}"}',
+        ),
+    ]
+    for old, new in replacements:
+        assert old in text, old
+        text = text.replace(old, new, 1)
+    demo.model.write_text(text)
+    rendered = "\n".join(check_model(demo.model, {"SEXTANT_JWT_SECRET": "x" * 32}).render())
+    lines = {needle: _line_of(text, needle) for needle in ("value: abc", "value: 5", "is-true")}
+    assert f":{lines['value: abc']}:" in rendered
+    assert "'abc' does not fit greater-than on TOTAL (number)" in rendered
+    assert f":{lines['value: 5']}:" in rendered
+    assert "greater-than does not apply to CATEGORY (string)" in rendered
+    assert f":{lines['is-true']}:" in rendered
+    assert "is-true does not apply to SOURCE (string); it applies to boolean columns" in rendered
+    assert "less-than does not apply to STATE (string)" in rendered
+    # offline, column types are unknown: nothing to check against
+    assert check_model(demo.model, {"SEXTANT_JWT_SECRET": "x" * 32}, offline=True).issues == ()
+
+
+def test_placeholders_and_fitting_values_pass_the_typed_checks(demo: DemoFiles) -> None:
+    from sextant.checking import check_model
+
+    text = demo.model.read_text().replace(
+        "filters: [{column: TOTAL, operation: greater-than, value: 100}]",
+        "filters: [{column: TOTAL, operation: greater-than-or-equal, value: 99.5}, "
+        "{column: CREATED_AT, operation: greater-than, value: '2024-01-01'}, "
+        "{column: CREATED_AT, operation: year-equals, value: 2025}]",
+        1,
+    )
+    demo.model.write_text(text)
+    assert check_model(demo.model, {"SEXTANT_JWT_SECRET": "x" * 32}).issues == ()

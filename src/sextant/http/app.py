@@ -6,6 +6,7 @@ from fastapi import FastAPI
 from starlette.routing import Route
 
 from sextant import __version__
+from sextant.http.docs import serve_docs
 from sextant.http.errors import install_error_handlers
 from sextant.http.limits import BodySizeLimit, NoStore
 from sextant.http.mcp import mcp_endpoint
@@ -25,6 +26,8 @@ def create_app(settings: Settings, service: Sextant | None = None) -> FastAPI:
         version=__version__,
         description="Discover tables and metrics, build structured queries and run them "
         "as a real user, with that user's permissions and row-level security.",
+        docs_url=None,  # served with local assets by serve_docs
+        redoc_url=None,
     )
     app.state.service = service
     install_error_handlers(app)
@@ -41,4 +44,5 @@ def create_app(settings: Settings, service: Sextant | None = None) -> FastAPI:
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_request_bytes)
     app.add_middleware(NoStore, prefixes=(b"/auth",))
     document_errors(app)
+    serve_docs(app)
     return app

@@ -36,6 +36,31 @@ _ERRORS = {
 }
 
 
+SECURITY_SCHEMES: dict[str, Any] = {
+    "JWT": {
+        "type": "http",
+        "scheme": "bearer",
+        "bearerFormat": "JWT",
+        "description": "An HS256 JWT signed with the shared secret (`sextant token`)",
+    },
+    "ApiKey": {
+        "type": "apiKey",
+        "in": "header",
+        "name": "X-API-Key",
+        "description": "An API key (`sextant api-key create`)",
+    },
+    "Session": {
+        "type": "apiKey",
+        "in": "header",
+        "name": "X-Metabase-Session",
+        "description": "A session from POST /auth/sso",
+    },
+}
+"""The three credentials every route but the session exchange accepts (any one of them)."""
+
+_PUBLIC = ("/auth/",)
+
+
 def _error(description: str) -> dict[str, Any]:
     return {
         "description": description,
@@ -54,10 +79,14 @@ def document_errors(app: FastAPI) -> None:
         )
         components = document.setdefault("components", {}).setdefault("schemas", {})
         components["ErrorBody"] = ERROR_BODY
+        document["components"]["securitySchemes"] = SECURITY_SCHEMES
+        anyone: list[dict[str, list[str]]] = [{name: []} for name in SECURITY_SCHEMES]
         for name in ("HTTPValidationError", "ValidationError"):
             components.pop(name, None)
-        for operations in document.get("paths", {}).values():
+        for path, operations in document.get("paths", {}).items():
             for operation in operations.values():
+                if not path.startswith(_PUBLIC):
+                    operation["security"] = anyone
                 responses = operation.setdefault("responses", {})
                 responses.pop("422", None)
                 for status, description in _ERRORS.items():

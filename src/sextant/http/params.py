@@ -11,7 +11,7 @@ from starlette.datastructures import QueryParams
 
 from sextant.errors import InvalidRequestError, NotFoundError
 
-__all__ = ["entity_id", "query_arguments", "query_name"]
+__all__ = ["documented", "entity_id", "query_arguments", "query_name"]
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -100,3 +100,25 @@ def query_arguments(model: type[M], params: QueryParams, **fixed: Any) -> M:
 
 def _summary(errors: Mapping[str, str]) -> str:
     return "Invalid query parameters: " + "; ".join(f"{k}: {v}" for k, v in errors.items())
+
+
+def documented(model: type[BaseModel], *given: str) -> dict[str, Any]:
+    """``openapi_extra`` declaring ``model``'s query-string arguments (its kebab-case names,
+    types, bounds and descriptions), except ``given`` ones that the path or body supplies."""
+    required = set(model.model_json_schema().get("required", []))
+    declared = []
+    for name, schema in _schema(model).items():
+        if name in given:
+            continue
+        item = {k: v for k, v in schema.items() if k not in ("title", "description")}
+        entry: dict[str, Any] = {
+            "name": query_name(name),
+            "in": "query",
+            "required": name in required,
+            "schema": item,
+        }
+        field = model.model_fields.get(name)
+        if field is not None and field.description:
+            entry["description"] = field.description
+        declared.append(entry)
+    return {"parameters": declared}

@@ -230,10 +230,7 @@ class _Question:
         if ref is None or ref.base_type is None:
             return
         kind = kind_of(ref.base_type)
-        if "any" not in op.types and kind not in op.types:
-            self.checker.report(
-                (*path, "operation"), f"{operation} does not apply to {ref.name} ({kind})"
-            )
+        self.checker.operation_applies(path, operation, ref.name, ref.base_type)
         if bucket is not None:
             if kind != "temporal":
                 self.checker.report((*path, "bucket"), f"{ref.name} is not a date or time")

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 from sextant.model.catalog import Catalog
 from sextant.model.issues import Issue, Path, suggest
-from sextant.model.operations import AGGREGATIONS, OPERATIONS
+from sextant.model.operations import AGGREGATIONS, OPERATIONS, kind_of
 from sextant.model.questions import check_questions
 from sextant.model.types import AggregationSpec, FilterSpec, Model
 
@@ -70,6 +70,7 @@ class _Checker:
         self.tables = table_columns(self.model, self.catalog)
         self.groups = self.model.group_names()
         self.collections = [c.name for c in self.model.collections]
+        self.zone = self.model.settings.report_timezone or "UTC"
 
     # -- reporting -------------------------------------------------------------------------
     def report(self, path: Path, message: str, suggestion: str | None = None) -> None:
@@ -289,13 +290,49 @@ class _Checker:
                 if target_ref is None:
                     continue
                 target = target_ref
-            self.column((*fpath, "column"), target, spec.column)
+            base = self.column((*fpath, "column"), target, spec.column)
+            if isinstance(base, str) and spec.operation in OPERATIONS:
+                self.typed_filter(fpath, spec, base)
             for value in (spec.value, *(spec.values or ())):
                 if isinstance(value, str):
                     for placeholder in _PLACEHOLDER.findall(value):
                         if not _ATTRIBUTE.match(placeholder):
                             message = f"placeholder {placeholder!r} must look like user.NAME"
                             self.report((*fpath, "value"), message)
+
+    def operation_applies(self, path: Path, operation: str, column: str, base: str) -> bool:
+        """Whether a known ``operation`` applies to a column of base type ``base``."""
+        kind = kind_of(base)
+        if "any" in OPERATIONS[operation].types or kind in OPERATIONS[operation].types:
+            return True
+        applies = sorted(t for t in OPERATIONS[operation].types if t != "any")
+        self.report(
+            (*path, "operation"),
+            f"{operation} does not apply to {column} ({kind}); it applies to "
+            f"{' or '.join(applies)} columns",
+        )
+        return False
+
+    def typed_filter(self, path: Path, spec: FilterSpec, base: str) -> None:
+        """A segment's, metric's or sandbox's filter checked against the column's type, as a
+        query's would be (placeholders such as ``{{user.state}}`` are filled in later)."""
+        if not self.operation_applies(path, spec.operation, spec.column, base):
+            return
+        given = spec.values if spec.values is not None else (spec.value,)
+        for j, value in enumerate(given):
+            if value is None or (isinstance(value, str) and _PLACEHOLDER.search(value)):
+                continue
+            from sextant.query.filters import coerce_values  # Ibis: only with a catalog
+
+            try:
+                coerce_values(base, spec.operation, spec.bucket, [value], self.zone)
+            except ValueError as exc:
+                where = (*path, "values", j) if spec.values is not None else (*path, "value")
+                self.report(
+                    where,
+                    f"{value!r} does not fit {spec.operation} on {spec.column} "
+                    f"({kind_of(base)}): {exc}",
+                )
 
     def via(self, path: Path, ref: tuple[str, str], column: str) -> tuple[str, str] | None:
         if self.column(path, ref, column) is False:

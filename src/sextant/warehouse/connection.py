@@ -16,8 +16,17 @@ from ibis.backends import BaseBackend
 
 from sextant.errors import ConfigurationError, WarehouseError
 from sextant.model.validate import engine_of
+from sextant.warehouse.snapshots import Signature, copy_snapshot, discard_snapshot
 
-__all__ = ["cancel_hook", "connect", "file_path", "mysql_params", "mysql_set", "redact_url"]
+__all__ = [
+    "cancel_hook",
+    "connect",
+    "connect_snapshot",
+    "file_path",
+    "mysql_params",
+    "mysql_set",
+    "redact_url",
+]
 
 # Backends whose running statement can be stopped from another thread, and how. Keyed by the
 # object's identity: Ibis backends compare equal by their connect arguments, which backends
@@ -79,6 +88,21 @@ def _duckdb(url: str, base_dir: Path | None) -> BaseBackend:
     if not path.exists():
         raise FileNotFoundError(f"no DuckDB file at {path}")
     return ibis.duckdb.connect(database=str(path), read_only=True)
+
+
+def connect_snapshot(source: Path, directory: Path) -> tuple[BaseBackend, Signature]:
+    """A read-only connection to a fresh snapshot of the DuckDB file ``source`` (see
+    :mod:`sextant.warehouse.snapshots`) and the state of ``source`` it was taken from."""
+    try:
+        target, taken = copy_snapshot(source, directory)
+    except OSError as exc:
+        raise WarehouseError(f"cannot read the DuckDB file {source}: {exc}") from exc
+    try:
+        return ibis.duckdb.connect(database=str(target), read_only=True), taken
+    except Exception as exc:  # DuckDB's own error classes
+        raise WarehouseError(f"cannot open a snapshot of {source}: {exc}") from exc
+    finally:
+        discard_snapshot(target)  # the connection keeps reading it; nothing is left behind
 
 
 def _sqlite(url: str, base_dir: Path | None) -> BaseBackend:

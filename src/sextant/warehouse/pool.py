@@ -23,8 +23,9 @@ from ibis.backends import BaseBackend
 
 from sextant.errors import WarehouseError
 from sextant.model.validate import engine_of
-from sextant.warehouse.connection import connect
+from sextant.warehouse.connection import connect, connect_snapshot, file_path
 from sextant.warehouse.engines import profile
+from sextant.warehouse.snapshots import SnapshotWatch
 
 __all__ = ["Warehouses", "broken_connection"]
 
@@ -79,11 +80,18 @@ class Warehouses:
         base_dir: Callable[[], Path | None],
         size: int = 8,
         wait_seconds: float = 60.0,
+        snapshot_dir: Path | None = None,
+        refresh_seconds: float = 1.0,
     ) -> None:
+        """``snapshot_dir``: where DuckDB files are copied so that serving them never locks
+        out a writer (:mod:`sextant.warehouse.snapshots`); None opens the files themselves."""
         self._urls = urls
         self._base_dir = base_dir
         self._size = max(1, size)
         self._wait_seconds = wait_seconds
+        self._snapshot_dir = snapshot_dir
+        self._refresh_seconds = refresh_seconds
+        self._watches: dict[str, SnapshotWatch | None] = {}
         self._pools: dict[str, _Pool] = {}
         self._guard = threading.Lock()
         self._holders: dict[int, int] = {}  # id(backend) -> requests holding it
@@ -135,10 +143,36 @@ class Warehouses:
             pool.slots.append(slot)
             return slot
 
+    def _watch(self, database: str) -> SnapshotWatch | None:
+        """The snapshot watch of a DuckDB file database (None: other engines, in-memory
+        DuckDB, or snapshots turned off)."""
+        with self._guard:
+            if database in self._watches:
+                return self._watches[database]
+        url = self._urls()[database]
+        watch = None
+        if self._snapshot_dir is not None and engine_of(url) == "duckdb":
+            source = file_path(url, self._base_dir())
+            if source is not None:
+                watch = SnapshotWatch(source, self._refresh_seconds)
+        with self._guard:
+            return self._watches.setdefault(database, watch)
+
     def _open(self, database: str, slot: _Slot) -> BaseBackend:
         if slot.backend is None:
-            slot.backend = connect(self._urls()[database], self._base_dir())
+            watch = self._watch(database)
+            if watch is not None and self._snapshot_dir is not None:
+                slot.backend, watch.taken = connect_snapshot(watch.source, self._snapshot_dir)
+            else:
+                slot.backend = connect(self._urls()[database], self._base_dir())
         return slot.backend
+
+    def _retire(self, slot: _Slot) -> None:
+        """Move later queries to a new connection; this one closes when its queries end."""
+        with self._guard:
+            closable = self._doom(slot.backend)
+            slot.backend = None
+        _close(closable)
 
     @contextmanager
     def lease(self, database: str) -> Iterator[tuple[BaseBackend, threading.Lock]]:
@@ -152,6 +186,9 @@ class Warehouses:
                     pool.slots.append(_Slot())
                 slot = pool.slots[0]
             with pool.opening:
+                watch = self._watch(database)
+                if slot.backend is not None and watch is not None and watch.stale():
+                    self._retire(slot)  # the writer committed: a new snapshot
                 backend = self._open(database, slot)
                 self._hold(backend)
             try:
@@ -209,3 +246,4 @@ class Warehouses:
             self.discard(name)
         with self._guard:
             self._pools.clear()
+            self._watches.clear()

@@ -25,12 +25,20 @@ def ping(caller: Caller, api: API) -> dict[str, str]:
     return api.ping(caller)
 
 
-@router.get("/tables", summary="Every table the caller may use (paged: limit, offset)")
+@router.get(
+    "/tables",
+    summary="Every table the caller may use (paged: limit, offset)",
+    openapi_extra=params.documented(ListArguments),
+)
 def tables(request: Request, caller: Caller, api: API) -> dict[str, Any]:
     return api.tables(caller, params.query_arguments(ListArguments, request.query_params))
 
 
-@router.get("/metrics", summary="Every metric the caller may use (paged: limit, offset)")
+@router.get(
+    "/metrics",
+    summary="Every metric the caller may use (paged: limit, offset)",
+    openapi_extra=params.documented(ListArguments),
+)
 def metrics(request: Request, caller: Caller, api: API) -> dict[str, Any]:
     return api.metrics(caller, params.query_arguments(ListArguments, request.query_params))
 
@@ -40,7 +48,11 @@ def curated_cards(caller: Caller, api: API) -> list[dict[str, Any]]:
     return api.curated_cards(caller)
 
 
-@router.get("/table/{table_id}", summary="Table details: fields, related tables, metrics")
+@router.get(
+    "/table/{table_id}",
+    summary="Table details: fields, related tables, metrics",
+    openapi_extra=params.documented(TableArguments, "table_id"),
+)
 def table_detail(table_id: str, request: Request, caller: Caller, api: API) -> dict[str, Any]:
     args = params.query_arguments(
         TableArguments, request.query_params, table_id=params.entity_id(table_id)
@@ -48,12 +60,19 @@ def table_detail(table_id: str, request: Request, caller: Caller, api: API) -> d
     return api.table_detail(caller, args)
 
 
-@router.get("/metric/{metric_id}", summary="Metric details: dimensions, default time field")
+@router.get(
+    "/metric/{metric_id}",
+    summary="Metric details: dimensions, default time field",
+    openapi_extra=params.documented(MetricArguments, "metric_id"),
+)
 def metric_detail(metric_id: str, request: Request, caller: Caller, api: API) -> dict[str, Any]:
     args = params.query_arguments(
         MetricArguments, request.query_params, metric_id=params.entity_id(metric_id)
     )
     return api.metric_detail(caller, args)
+
+
+_VALUES = params.documented(FieldValuesArguments, "entity_type", "entity_id", "field_id")
 
 
 def _values(kind: str, entity: str, field_id: str, request: Request) -> FieldValuesArguments:
@@ -66,14 +85,22 @@ def _values(kind: str, entity: str, field_id: str, request: Request) -> FieldVal
     )
 
 
-@router.get("/table/{table_id}/field/{field_id}/values", summary="Field statistics and values")
+@router.get(
+    "/table/{table_id}/field/{field_id}/values",
+    summary="Field statistics and values",
+    openapi_extra=_VALUES,
+)
 def table_field_values(
     table_id: str, field_id: str, request: Request, caller: Caller, api: API
 ) -> dict[str, Any]:
     return api.table_field_values(caller, _values("table", table_id, field_id, request))
 
 
-@router.get("/metric/{metric_id}/field/{field_id}/values", summary="Field statistics and values")
+@router.get(
+    "/metric/{metric_id}/field/{field_id}/values",
+    summary="Field statistics and values",
+    openapi_extra=_VALUES,
+)
 def metric_field_values(
     metric_id: str, field_id: str, request: Request, caller: Caller, api: API
 ) -> dict[str, Any]:
@@ -84,12 +111,14 @@ def metric_field_values(
 unversioned = APIRouter(prefix="/api/agent", tags=["agent"])
 
 
-@unversioned.get("/tables", summary="As /v1/tables")
+@unversioned.get("/tables", summary="As /v1/tables", openapi_extra=params.documented(ListArguments))
 def tables_unversioned(request: Request, caller: Caller, api: API) -> dict[str, Any]:
     return tables(request, caller, api)
 
 
-@unversioned.get("/metrics", summary="As /v1/metrics")
+@unversioned.get(
+    "/metrics", summary="As /v1/metrics", openapi_extra=params.documented(ListArguments)
+)
 def metrics_unversioned(request: Request, caller: Caller, api: API) -> dict[str, Any]:
     return metrics(request, caller, api)
 

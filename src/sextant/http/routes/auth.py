@@ -45,7 +45,11 @@ class SsoToken(BaseModel):
     exp: int = Field(description="expires at, Unix seconds")
 
 
-@router.get("/sso", summary="Exchange a JWT for a session token, Metabase's way (`token=true`)")
+@router.get(
+    "/sso",
+    summary="Exchange a JWT for a session token, Metabase's way (`token=true`)",
+    openapi_extra=params.documented(SsoGetArguments, "jwt"),
+)
 def sso_get(
     jwt: str, request: Request, service: Annotated[Sextant, Depends(get_service)]
 ) -> SsoToken:

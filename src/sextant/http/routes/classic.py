@@ -48,7 +48,11 @@ def databases(caller: Caller, api: API) -> dict[str, Any]:
     return api.databases(caller)
 
 
-@router.get("/database/{database_id}", summary="One database (`?include=tables` adds its tables)")
+@router.get(
+    "/database/{database_id}",
+    summary="One database (`?include=tables` adds its tables)",
+    openapi_extra=params.documented(DatabaseArguments, "database_id"),
+)
 def database(database_id: str, request: Request, caller: Caller, api: API) -> dict[str, Any]:
     args = params.query_arguments(
         DatabaseArguments, request.query_params, database_id=params.entity_id(database_id)
@@ -70,6 +74,7 @@ def collection(collection_id: str, caller: Caller, api: API) -> dict[str, Any]:
 @router.get(
     "/collection/{collection_id}/items",
     summary="Cards and metrics of a collection (`models`, `limit`, `offset`)",
+    openapi_extra=params.documented(CollectionItemsArguments, "collection_id"),
 )
 def collection_items(
     collection_id: str, request: Request, caller: Caller, api: API
@@ -82,7 +87,11 @@ def collection_items(
     return api.collection_items(caller, args)
 
 
-@router.get("/card", summary="Cards the caller may read (`f`: all, database, table, …)")
+@router.get(
+    "/card",
+    summary="Cards the caller may read (`f`: all, database, table, …)",
+    openapi_extra=params.documented(CardListArguments),
+)
 def cards(request: Request, caller: Caller, api: API) -> list[dict[str, Any]]:
     return api.cards(caller, params.query_arguments(CardListArguments, request.query_params))
 

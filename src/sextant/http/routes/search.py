@@ -29,7 +29,11 @@ class SearchResponse(BaseModel):
     total_count: int
 
 
-@router.post("/search", summary="Find tables and metrics (keyword + semantic, fused)")
+@router.post(
+    "/search",
+    summary="Find tables and metrics (keyword + semantic, fused)",
+    openapi_extra=params.documented(SearchArguments, "term_queries", "semantic_queries"),
+)
 def search(body: SearchBody, request: Request, caller: Caller, api: API) -> SearchResponse:
     args = params.query_arguments(
         SearchArguments,
