@@ -336,3 +336,28 @@ def test_details_are_json_with_no_nulls(api: AgentClient) -> None:
 
     walk(body)
     json.dumps(body)
+
+
+def test_details_list_values_of_category_like_columns_only(api: AgentClient) -> None:
+    """Found: ID, EAN and titles came with value lists in details (200 distinct of 200 rows).
+    Now: declared categories and booleans, and columns whose values repeat (distinct values
+    at most half the non-null rows, counted here by hand SQL); never keys."""
+    products = api.table_id("PRODUCTS")
+    body = api.get(f"/table/{products}?with-field-values=true", ANALYST).json()
+    listed = {f["name"] for f in body["fields"] if "field_values" in f}
+    expected = set()
+    for field in body["fields"]:
+        name = field["name"]
+        distinct, non_null = hand(
+            api.service, f'SELECT count(DISTINCT "{name}"), count("{name}") FROM "PRODUCTS"'
+        )[0]
+        keys = field.get("semantic_type") in {"type/PK", "type/FK"}
+        category = field.get("semantic_type") == "type/Category" or field["type"] == "boolean"
+        if not keys and distinct <= 1000 and (category or distinct <= non_null / 2):
+            expected.add(name)
+    assert listed == expected
+    assert {"ID", "EAN", "TITLE"}.isdisjoint(listed) and "CATEGORY" in listed
+    # the values endpoint still answers for any column, keys included
+    ean = next(f["field_id"] for f in body["fields"] if f["name"] == "EAN")
+    values = api.get(f"/table/{products}/field/{ean}/values?limit=500", ANALYST).json()
+    assert len(values["values"]) == 200

@@ -18,7 +18,7 @@ from sextant.permissions.decide import metric_access, table_access, table_access
 from sextant.query.fields import Column, column_list, field_id, parse_field_id, visible_columns
 from sextant.query.rows import bound_sandboxes, restricted
 from sextant.query.scans import Scan
-from sextant.store.snapshot import DatabaseRow, MetricRow, Snapshot, TableRow
+from sextant.store.snapshot import DatabaseRow, FieldRow, MetricRow, Snapshot, TableRow
 from sextant.warehouse.fingerprint import Fingerprint, fingerprint_table
 
 __all__ = ["Discovery", "MetricFlags", "TableFlags"]
@@ -45,6 +45,33 @@ class MetricFlags:
     field_values: bool = False
     queryable_dimensions: bool = True
     segments: bool = False
+
+
+IDENTIFIER_TYPES = frozenset(
+    {"type/PK", "type/FK", "type/Email", "type/URL", "type/ImageURL", "type/AvatarURL"}
+)
+"""Semantic types whose values identify rows or people, never categories."""
+
+CATEGORY_RATIO = 0.5
+"""Most distinct values per non-null row that a column of no declared category may have and
+still count as a category (an EAN or a name has about one per row)."""
+
+
+def category_like(field: FieldRow, fingerprint: Fingerprint) -> bool:
+    """Whether table and metric details list the column's values (``with-field-values``):
+    declared categories and booleans always; identifiers never; otherwise columns whose
+    values repeat (distinct values at most half the non-null rows). The field values endpoint
+    answers for any column."""
+    if field.semantic_type in IDENTIFIER_TYPES:
+        return False
+    if field.semantic_type == "type/Category" or field.base_type == "type/Boolean":
+        return True
+    distinct = fingerprint.statistics.get("distinct_count")
+    null_share = fingerprint.statistics.get("percent_null") or 0.0
+    non_null = fingerprint.row_count * (1 - float(null_share))
+    if not isinstance(distinct, int) or non_null <= 0:
+        return False
+    return distinct <= CATEGORY_RATIO * non_null
 
 
 class Discovery:
@@ -147,9 +174,11 @@ class Discovery:
         self, principal: Principal, columns: list[Column]
     ) -> dict[tuple[int, str], list[Any]]:
         out: dict[tuple[int, str], list[Any]] = {}
+        fields = {(c.table.id, c.field.name): c.field for c in columns}
         for table in {c.table.id: c.table for c in columns}.values():
             for name, fp in self.fingerprints(principal, table).items():
-                if fp.values is not None:
+                field = fields.get((table.id, name))
+                if fp.values is not None and field is not None and category_like(field, fp):
                     out[(table.id, name)] = fp.values
         return out
 

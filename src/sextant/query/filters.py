@@ -184,6 +184,27 @@ def _temporal_side(
     return side, literal
 
 
+_DATED = frozenset({"type/Date", "type/DateTime"})
+
+
+def _year_range(local: Any, base_type: str, year: int, engine: EngineProfile) -> Any:
+    """``year-equals``: the column within [1 January, next 1 January) rather than the year it
+    extracts, so that engines prune partitions and use indexes (the same rows)."""
+    start = _dt.date(year, 1, 1)
+    end = _dt.date(year + 1, 1, 1) if year < 9999 else None
+    bounds: list[_dt.date | None] = [start, end]
+    if base_type == "type/DateTime":
+        bounds = [_dt.datetime(d.year, 1, 1) if d else None for d in (start, end)]
+    low_side, low = _temporal_side(local, base_type, bounds[0], None, engine, 1)
+    matched = low_side >= (low if isinstance(low, ir.Expr) else ibis.literal(low))
+    if bounds[1] is not None:
+        high_side, high = _temporal_side(local, base_type, bounds[1], None, engine, 1)
+        matched = matched & (
+            high_side < (high if isinstance(high, ir.Expr) else ibis.literal(high))
+        )
+    return matched
+
+
 def compile_filter(
     column: Any,
     base_type: str,
@@ -211,7 +232,9 @@ def compile_filter(
         return column == ibis.literal(False)
     negative = operation.endswith("not-equals") or operation == "string-not-contains"
     local = localize(column, rules, engine) if base_type in TEMPORAL else column
-    if op.extraction is not None:
+    if op.extraction == "year" and base_type in _DATED:
+        matched = _any([_year_range(local, base_type, int(v), engine) for v in values])
+    elif op.extraction is not None:
         part = extract(local, op.extraction, engine)
         matched = part.isin(list(values))
     elif bucket is not None and bucket in BUCKET_RANGES:
