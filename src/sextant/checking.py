@@ -39,6 +39,7 @@ def check_model(model_file: Path, env: Mapping[str, str], *, offline: bool = Fal
     loaded = load_model_file(model_file, env)
     issues = list(loaded.issues)
     catalog: dict[str, tuple[TableInfo, ...]] = {}
+    unreachable = False
     if loaded.model is not None:
         if not offline:
             for index, db in enumerate(loaded.model.databases):
@@ -58,7 +59,11 @@ def check_model(model_file: Path, env: Mapping[str, str], *, offline: bool = Fal
                 except (WarehouseError, ConfigurationError) as exc:
                     issue = Issue(("databases", index, "url"), str(exc))
                     issues.append(issue.located(loaded.lines))
-        issues += validate_model(loaded.model, loaded.lines, catalog if not offline else None)
+                    unreachable = True
+        # a warehouse that cannot be read makes every column look missing: check the rest as
+        # offline would, rather than bury the URL's problem under their echoes
+        online = not offline and not unreachable
+        issues += validate_model(loaded.model, loaded.lines, catalog if online else None)
     return CheckResult(loaded, catalog, tuple(issues))
 
 

@@ -106,7 +106,8 @@ users:
     loaded = load_model_text(text, {})
     assert loaded.model is None
     by_line = {i.line: i.message for i in loaded.issues}
-    assert by_line[7] == "unknown key"
+    assert by_line[7] == "unknown key 'colums'"
+    assert next(i for i in loaded.issues if i.line == 7).suggestion == "columns"
     assert "not an email" in by_line[9]
     assert "boolean" in by_line[11]
 
@@ -300,3 +301,44 @@ def test_placeholders_and_fitting_values_pass_the_typed_checks(demo: DemoFiles) 
     )
     demo.model.write_text(text)
     assert check_model(demo.model, {"SEXTANT_JWT_SECRET": "x" * 32}).issues == ()
+
+
+def test_misspelled_keys_and_mappings_for_lists_say_what_to_write() -> None:
+    """Found: `descripton` gave "unknown key" without the key it meant; a mapping where a list
+    goes gave "Input should be a valid tuple"."""
+    text = """version: 1
+databases:
+  - name: shop
+    url: duckdb://w.duckdb
+    tables: []
+segments:
+  - name: Big
+    table: T
+    descripton: large ones
+    filters: {column: X, operation: equals, value: 1}
+"""
+    loaded = load_model_text(text, {})
+    issues = {i.line: i for i in loaded.issues}
+    assert issues[9].message == "unknown key 'descripton'"
+    assert issues[9].suggestion == "description"
+    assert "did you mean 'description'?" in issues[9].render("m.yaml")
+    assert issues[10].message.startswith("write a list (")
+    assert issues[10].message.endswith("not a mapping")
+
+
+def test_a_missing_warehouse_file_is_named_in_full_without_echoes(
+    demo: DemoFiles, tmp_path: Path
+) -> None:
+    """Found: the message named the file as written (relative to the model's folder, not to
+    where the command ran), and every column then looked missing."""
+    from sextant.checking import check_model
+
+    model = tmp_path / "elsewhere" / "model.yaml"
+    model.parent.mkdir()
+    model.write_text(
+        demo.model.read_text().replace("duckdb://warehouse.duckdb", "duckdb://w.duckdb")
+    )
+    issues = check_model(model, {"SEXTANT_JWT_SECRET": "x" * 32}).issues
+    assert len(issues) == 1, issues
+    assert f"no DuckDB file at {(model.parent / 'w.duckdb').resolve()}" in issues[0].message
+    assert "relative to the model file's folder" in issues[0].message

@@ -6,8 +6,10 @@ from typing import Any
 
 import pytest
 
+from sextant.auth.tokens import make_jwt
 from sextant.service import Sextant
 from tests.agent_client import AgentClient
+from tests.conftest import TEST_SECRET
 
 ANALYST = "analyst@example.com"
 
@@ -250,3 +252,28 @@ def test_execute_body_shapes(api: AgentClient) -> None:
         response = api.request("POST", "/execute", ANALYST, json=body)
         assert response.status_code == 400, body
         assert {"error", "message"} <= set(response.json())
+
+
+def test_json_syntax_and_shape_errors_say_where_and_what(demo_service: Sextant) -> None:
+    """Found: a trailing comma answered `{"33": "JSON decode error"}`; an object where a list
+    goes answered "Input should be a valid list"."""
+    api = AgentClient(demo_service)
+    token = make_jwt(TEST_SECRET, "analyst@example.com")
+    headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+    broken = api.app_request(
+        "POST",
+        "/api/agent/v1/construct-query",
+        content='{\n  "table_id": 1,\n  "limit": 5,\n}',
+        headers=headers,
+    )
+    assert broken.status_code == 400
+    message = broken.json()["errors"]["body"]
+    assert message.startswith("not valid JSON at line 4, column 1:"), message
+    shaped = api.app_request(
+        "POST",
+        "/api/agent/v1/construct-query",
+        json={"table_id": 1, "filters": {"field_id": "t1-1"}},
+        headers=headers,
+    )
+    assert shaped.status_code == 400
+    assert shaped.json()["errors"]["filters"].startswith("write a list ("), shaped.json()

@@ -11,6 +11,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
 from sextant.errors import AuthenticationError, UserError, WarehouseError
+from sextant.wording import json_syntax, problem
 
 __all__ = ["install_error_handlers", "user_error_response"]
 
@@ -52,8 +53,14 @@ def install_error_handlers(app: FastAPI) -> None:
     async def invalid(_request: Request, exc: RequestValidationError) -> JSONResponse:
         errors: dict[str, str] = {}
         for error in exc.errors():
+            if error.get("type") == "json_invalid":
+                document = exc.body if isinstance(exc.body, str) else ""
+                reason = str(error.get("ctx", {}).get("error", "JSON decode error"))
+                errors["body"] = json_syntax(document, int(error["loc"][-1]), reason)
+                continue
             path = ".".join(str(p) for p in error.get("loc", ()) if p != "body") or "body"
-            errors[path] = str(error.get("msg", "invalid"))
+            message, suggestion = problem(error)
+            errors[path] = f"{message} (did you mean {suggestion!r}?)" if suggestion else message
         return JSONResponse(
             _body("invalid_request", "The request is not valid.", errors), status_code=400
         )

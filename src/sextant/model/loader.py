@@ -11,15 +11,16 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path as FsPath
-from typing import Any
+from typing import Any, get_args
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import MarkedYAMLError
 
 from sextant.model.issues import Issue, Path
 from sextant.model.types import Model
+from sextant.wording import problem
 
 __all__ = ["LoadedModel", "load_model_file", "load_model_text"]
 
@@ -68,17 +69,46 @@ def load_model_text(text: str, env: Mapping[str, str], source: str = "<model>") 
         for error in exc.errors():
             raw = tuple(p for p in error["loc"] if isinstance(p, str | int))
             path = _drop_union_tags(raw)
-            message = str(error["msg"]).removeprefix("Value error, ")
-            if error["type"] == "extra_forbidden":
-                message = "unknown key"
-            elif path != raw:  # one failure per branch of a union: say it once, plainly
+            message, suggestion = problem(
+                error, keys=keys_at(Model, path[:-1]), mapping="a mapping"
+            )
+            if path != raw and error["type"] != "extra_forbidden":
+                # one failure per branch of a union: say it once, plainly
                 if path in reported:
                     continue
                 message = "has the wrong type"
             reported.add(path)
-            issues.append(Issue(path, message).located(lines))
+            issues.append(Issue(path, message, suggestion=suggestion).located(lines))
         return LoadedModel(None, lines, tuple(issues), source)
     return LoadedModel(model, lines, tuple(issues), source)
+
+
+def keys_at(model: type[BaseModel], path: Path) -> list[str]:
+    """The keys a mapping at ``path`` of ``model`` may have (none when it is not a model)."""
+    current: Any = model
+    for step in path:
+        if isinstance(step, int):
+            continue
+        if not (isinstance(current, type) and issubclass(current, BaseModel)):
+            return []
+        field = next((f for n, f in current.model_fields.items() if (f.alias or n) == step), None)
+        if field is None:
+            return []
+        current = _model_inside(field.annotation)
+    if isinstance(current, type) and issubclass(current, BaseModel):
+        return [f.alias or n for n, f in current.model_fields.items()]
+    return []
+
+
+def _model_inside(annotation: Any) -> Any:
+    """The model class inside ``X | None``, ``tuple[X, ...]``, ``list[X]`` (or None)."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for argument in get_args(annotation):
+        found = _model_inside(argument)
+        if found is not None:
+            return found
+    return None
 
 
 def _drop_union_tags(path: Path) -> Path:

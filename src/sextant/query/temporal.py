@@ -200,17 +200,46 @@ def parse_temporal(
     if not isinstance(value, str):
         raise ValueError("expected an ISO-8601 date or datetime string")
     text = value.strip().replace("Z", "+00:00")
-    if base_type == "type/Time":
-        return _dt.time.fromisoformat(text)
-    if len(text) == 10:
-        return _dt.date.fromisoformat(text)
-    parsed = _dt.datetime.fromisoformat(text)
+    try:
+        if base_type == "type/Time":
+            return _dt.time.fromisoformat(text)
+        if len(text) == 10:
+            return _dt.date.fromisoformat(text)
+        parsed = _dt.datetime.fromisoformat(text)
+    except ValueError as exc:
+        raise ValueError(_in_words(value, base_type, str(exc))) from None
     if parsed.tzinfo is not None:
         try:
             parsed = parsed.astimezone(zoneinfo.ZoneInfo(zone)).replace(tzinfo=None)
         except OverflowError:  # 9999-12-31T23:00-02:00 is past the end of the calendar
             raise ValueError("the date and time with its offset is out of range") from None
     return parsed
+
+
+_EXAMPLES = {
+    "type/Time": "a time like 14:30 or 14:30:00",
+    "type/Date": "a date like 2024-03-31",
+}
+
+
+def _in_words(value: str, base_type: str, problem: str) -> str:
+    """Python's date parsing complaint ("month must be in 1..12", "Invalid isoformat string")
+    as a sentence about the value."""
+    expected = _EXAMPLES.get(
+        base_type, "a date like 2024-03-31 or a date and time like 2024-03-31T14:30:00"
+    )
+    for needle, words in (
+        ("month must be", "there is no month {part} (months go from 01 to 12)"),
+        ("day is out of range", "that day does not exist in that month"),
+        ("hour must be", "hours go from 00 to 23"),
+        ("minute must be", "minutes go from 00 to 59"),
+        ("second must be", "seconds go from 00 to 59"),
+        ("year ", "years go from 0001 to 9999"),
+    ):
+        if needle in problem:
+            part = value[5:7] if len(value) >= 7 else value
+            return f"{value!r} is not a valid date or time: {words.format(part=part)}"
+    return f"{value!r} is not {expected}"
 
 
 def truncate_value(value: _dt.date | _dt.datetime, unit: str, week_start: int = 0) -> _dt.datetime:

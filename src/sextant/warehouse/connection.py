@@ -81,12 +81,20 @@ def file_path(url: str, base_dir: Path | None) -> Path | None:
     return Path(path)
 
 
+def _missing(kind: str, url: str, path: Path) -> str:
+    """Where a file was looked for, in full: a relative URL is relative to the model's
+    folder, not to where the command runs."""
+    where = f"no {kind} file at {path.resolve()}"
+    relative = not urlsplit(url).path.startswith("/") or bool(urlsplit(url).netloc)
+    return where + (" (a relative path is relative to the model file's folder)" if relative else "")
+
+
 def _duckdb(url: str, base_dir: Path | None) -> BaseBackend:
     path = file_path(url, base_dir)
     if path is None:
         return ibis.duckdb.connect()
     if not path.exists():
-        raise FileNotFoundError(f"no DuckDB file at {path}")
+        raise FileNotFoundError(_missing("DuckDB", url, path))
     return ibis.duckdb.connect(database=str(path), read_only=True)
 
 
@@ -114,7 +122,7 @@ def _sqlite(url: str, base_dir: Path | None) -> BaseBackend:
     if path is None:
         raise ConfigurationError("a SQLite warehouse needs a file: sqlite:///path/to/file.db")
     if not path.exists():
-        raise FileNotFoundError(f"no SQLite file at {path}")
+        raise FileNotFoundError(_missing("SQLite", url, path))
     con = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, check_same_thread=False)
     # SQLite's own lower() and upper() fold ASCII only: 'Émile' would not contain 'émile', and
     # a negative string filter (a sandbox's, say) would keep rows it should drop
