@@ -174,3 +174,29 @@ def test_demo_on_spark_builds_syncs_and_prints_the_banner(spark_demo: DemoFiles)
     assert "synced 4 tables, 35 columns" in result.output
     assert (lake / "ORDERS.parquet").exists()
     assert "foreign_key: PEOPLE.ID" in (data_dir / "sextant.yaml").read_text()
+
+
+@pytest.mark.parametrize("command", ["demo", "serve"])
+def test_a_busy_port_is_said_in_one_line_before_any_work(tmp_path: Path, command: str) -> None:
+    """Found: a second `make demo` synced, printed its banner, then died with uvicorn's raw
+    `Errno 98`."""
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        env = {k: v for k, v in os.environ.items() if not k.startswith("SEXTANT_")}
+        args = ["--port", str(port), "--data-dir", str(tmp_path / "d")]
+        if command == "serve":
+            args += ["--config", str(tmp_path / "nothing.yaml")]
+        started = time.monotonic()
+        done = subprocess.run(
+            [sys.executable, "-m", "sextant", command, *args],
+            env=env, cwd=tmp_path, capture_output=True, text=True, timeout=60,
+        )  # fmt: skip
+    assert done.returncode == 1
+    assert done.stderr.strip().splitlines() == [
+        f"error: port {port} on 127.0.0.1 is already in use (another Sextant or demo still "
+        "running?): stop it, or choose another with --port"
+    ], done.stderr
+    assert not (tmp_path / "d").exists()  # nothing built, synced or created
+    assert time.monotonic() - started < 20

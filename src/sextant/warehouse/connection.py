@@ -224,6 +224,10 @@ _OPENERS: dict[str, Callable[[str, Path | None], BaseBackend]] = {
 }
 
 
+_EXTRAS = {"postgres": "postgres", "mysql": "mysql", "sqlite": "sqlite", "spark": "spark"}
+"""The package extra that brings each engine's Ibis backend and driver (DuckDB is core)."""
+
+
 def connect(url: str, base_dir: Path | None = None) -> BaseBackend:
     """An Ibis backend for ``url``; the error never shows the password."""
     engine = engine_of(url)
@@ -232,6 +236,12 @@ def connect(url: str, base_dir: Path | None = None) -> BaseBackend:
     opener = _OPENERS.get(engine, _generic)
     try:
         return opener(url, base_dir)
+    except ImportError as exc:  # Ibis' backend or the engine's driver is an extra
+        extra = _EXTRAS.get(engine, engine)
+        raise WarehouseError(
+            f"the {engine} warehouse needs its driver, which is not installed ({exc.name or exc}):"
+            f" run `make install EXTRAS={extra}` (or pip install 'sextant[{extra}]')"
+        ) from exc
     except Exception as exc:  # driver errors vary by engine
         message = str(exc).replace(url, redact_url(url))
         raise WarehouseError(f"cannot connect to {redact_url(url)}: {message}") from exc
