@@ -8,7 +8,7 @@ export UV_PROJECT_ENVIRONMENT := $(VENV)
 # engine drivers beyond DuckDB, PostgreSQL and SQLite: `make install EXTRAS="mysql spark"`
 EXTRAS ?=
 
-.PHONY: install install-test system-deps demo test lint format clean
+.PHONY: install install-test system-deps bench-tools demo test lint format clean
 
 $(UV):
 	$(PYTHON) -m venv .uv
@@ -32,6 +32,11 @@ system-deps:
 # every engine's driver and the test tools, so that the whole suite can run
 install-test: $(UV) system-deps
 	$(UV) sync --frozen --inexact --all-extras --python $(PYTHON) --quiet
+
+# wrk, the load generator of benchmarks/throughput.py (a Debian package; needs root or sudo)
+bench-tools:
+	@command -v wrk >/dev/null || { SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -q && $$SUDO apt-get install -y -q wrk; }
 
 demo: install
 	$(VENV)/bin/sextant demo $(DEMO_ARGS)

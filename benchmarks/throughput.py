@@ -1,24 +1,33 @@
-"""Throughput of ping, table detail and a small execute with 1 and 2 workers, under a bounded
-load from a second process on loopback (threads, fixed duration), with p50/p99.
+"""Throughput of Sextant's endpoints against the floor of their own stack, measured with wrk.
 
-    .venv/bin/python benchmarks/throughput.py [--seconds 8] [--concurrency 16]
+Each line is wrk (a C load generator, so the generator is not the bottleneck) for a fixed time
+at a fixed number of connections against a server started for the run. Baselines in the same
+run: a bare FastAPI + PyJWT endpoint on the same uvicorn options (`floor_app.py`), and, for
+execute, the same SQL run by 8 threads straight on DuckDB.
 
-The machine has 2 cores shared by the server and this load generator, so figures are a floor.
+    .venv/bin/python benchmarks/throughput.py [--seconds 8] [--connections 16] [--scale 1]
+
+Needs `wrk` (Debian package; `make bench-tools` installs it). The machine's cores are shared by
+the server and wrk, so the figures are a floor; compare ratios, not absolute numbers.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
+import re
+import shutil
 import signal
-import statistics
 import subprocess
 import sys
 import tempfile
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
+import duckdb
 import httpx
 
 from sextant.auth.tokens import make_jwt
@@ -26,106 +35,180 @@ from sextant.demo.setup import prepare_demo
 
 SECRET = "benchmark-secret-0123456789abcdef0123456789"
 PORT = 8791
+HERE = Path(__file__).resolve().parent
+
+LUA = """
+wrk.method = "{method}"
+wrk.headers["Authorization"] = "Bearer {token}"
+wrk.headers["Content-Type"] = "application/json"
+{body}
+"""
 
 
-def load(
-    url: str, method: str, body: dict[str, object] | None, seconds: float, concurrency: int
-) -> tuple[float, float, float, int]:
-    samples: list[float] = []
-    errors = 0
+def wrk(
+    url: str, method: str, body: dict[str, Any] | None, seconds: float, connections: int
+) -> dict[str, float]:
+    """req/s, p50 and p99 (ms) and non-2xx answers of one wrk run."""
+    token = make_jwt(SECRET, "analyst@example.com")
+    script = LUA.format(
+        method=method,
+        token=token,
+        body=f"wrk.body = {json.dumps(json.dumps(body))}" if body is not None else "",
+    )
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as handle:
+        handle.write(script)
+    try:
+        command = ["wrk", "-t2", f"-c{connections}", f"-d{seconds:g}s", "--latency"]
+        done = subprocess.run(
+            [*command, "-s", handle.name, url], capture_output=True, text=True, check=True
+        )
+    finally:
+        os.unlink(handle.name)
+    text = done.stdout
+    rate = float(re.search(r"Requests/sec:\s+([\d.]+)", text).group(1))  # type: ignore[union-attr]
+
+    def percentile(label: str) -> float:
+        found = re.search(rf"^\s+{label}%\s+([\d.]+)(us|ms|s)", text, re.M)
+        if found is None:
+            return float("nan")
+        value, unit = float(found.group(1)), found.group(2)
+        return value / 1000 if unit == "us" else value * 1000 if unit == "s" else value
+
+    bad = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", text)
+    return {
+        "rate": rate,
+        "p50": percentile("50"),
+        "p99": percentile("99"),
+        "bad": float(bad.group(1)) if bad else 0.0,
+    }
+
+
+def wait_ready(url: str, headers: dict[str, str]) -> None:
+    for _ in range(900):
+        try:
+            if httpx.get(url, headers=headers, timeout=2).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.1)
+    raise SystemExit(f"{url} did not come up")
+
+
+def duckdb_threads(warehouse: Path, sql: str, seconds: float, threads: int = 8) -> float:
+    """Queries per second of ``sql`` run by ``threads`` cursors on one DuckDB connection."""
+    con = duckdb.connect(str(warehouse), read_only=True)
+    count = 0
     lock = threading.Lock()
     stop = time.monotonic() + seconds
 
-    def worker() -> None:
-        nonlocal errors
-        headers = {"Authorization": f"Bearer {make_jwt(SECRET, 'analyst@example.com')}"}
-        with httpx.Client(timeout=30) as client:
-            while time.monotonic() < stop:
-                started = time.perf_counter()
-                try:
-                    response = client.request(method, url, json=body, headers=headers)
-                    ok = response.status_code < 300
-                except httpx.HTTPError:
-                    ok = False
-                elapsed = (time.perf_counter() - started) * 1000
-                with lock:
-                    samples.append(elapsed)
-                    errors += not ok
+    def work() -> None:
+        nonlocal count
+        cursor = con.cursor()
+        done = 0
+        while time.monotonic() < stop:
+            cursor.execute(sql).fetchall()
+            done += 1
+        with lock:
+            count += done
 
-    threads = [threading.Thread(target=worker) for _ in range(concurrency)]
+    workers = [threading.Thread(target=work) for _ in range(threads)]
     began = time.monotonic()
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    duration = time.monotonic() - began
-    samples.sort()
-    p99 = samples[max(0, int(len(samples) * 0.99) - 1)]
-    return len(samples) / duration, statistics.median(samples), p99, errors
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    con.close()
+    return count / (time.monotonic() - began)
+
+
+def serve(command: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def stop(process: subprocess.Popen[bytes]) -> None:
+    process.send_signal(signal.SIGINT)
+    try:
+        process.wait(30)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
+def line(workers: int, name: str, got: dict[str, float], floor: float, extra: str = "") -> None:
+    print(
+        f"{workers:>7} {name:28} {got['rate']:8.0f} {got['p50']:8.2f} {got['p99']:8.2f} "
+        f"{got['bad']:7.0f} {got['rate'] / floor:9.2f}{extra}"
+    )
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=8.0)
-    parser.add_argument("--concurrency", type=int, default=16)
+    parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--scale", type=int, default=1)
     args = parser.parse_args()
+    if shutil.which("wrk") is None:
+        raise SystemExit("wrk is not installed: `make bench-tools` (or apt-get install wrk)")
+    headers = {"Authorization": f"Bearer {make_jwt(SECRET, 'analyst@example.com')}"}
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SEXTANT_")}
+    env |= {
+        "SEXTANT_JWT_SECRET": SECRET,
+        "SEXTANT_LOG_LEVEL": "warning",
+        "FLOOR_JWT_SECRET": SECRET,
+    }
+    env |= {"SEXTANT_USER_REQUESTS_PER_MINUTE": "0", "SEXTANT_USER_QUERIES_PER_MINUTE": "0"}
+    env |= {"SEXTANT_ENV_FILE": ""}
+    print(
+        f"wrk, {args.connections} connections, {args.seconds:g} s per line, demo scale {args.scale}"
+    )
+    print(
+        f"{'workers':>7} {'endpoint':28} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} "
+        f"{'non-2xx':>7} {'vs floor':>9}"
+    )
     with tempfile.TemporaryDirectory() as tmp:
-        files = prepare_demo(Path(tmp))
-        env = {k: v for k, v in os.environ.items() if not k.startswith("SEXTANT_")}
-        env |= {"SEXTANT_JWT_SECRET": SECRET, "SEXTANT_LOG_LEVEL": "warning"}
-        # one benchmark user: measure the server, not its per-user limits
-        env |= {"SEXTANT_USER_REQUESTS_PER_MINUTE": "0", "SEXTANT_USER_QUERIES_PER_MINUTE": "0"}
-        print(f"{args.concurrency} concurrent clients, {args.seconds:g} s per line")
-        print(
-            f"{'workers':>7} {'endpoint':24} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'errors':>6}"
-        )
+        files = prepare_demo(Path(tmp) / "demo", scale=args.scale)
+        direct = duckdb_threads(files.warehouse, 'SELECT COUNT(*) FROM "PRODUCTS"', args.seconds)
+        print(f"{'':>7} {'DuckDB, 8 threads, same SQL':28} {direct:8.0f}")
         for workers in (1, 2):
-            server = subprocess.Popen(
-                [
-                    sys.executable,
-                    "-m",
-                    "sextant",
-                    "serve",
-                    "--config",
-                    str(files.model),
-                    "--data-dir",
-                    tmp,
-                    "--port",
-                    str(PORT),
-                    "--workers",
-                    str(workers),
-                ],
-                env=env,
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL,
-            )
-            base = f"http://127.0.0.1:{PORT}/api/agent/v1"
+            floor = serve(
+                [sys.executable, "-m", "uvicorn", "floor_app:app", "--app-dir", str(HERE),
+                 "--port", str(PORT), "--workers", str(workers), "--log-level", "warning",
+                 "--no-access-log"],
+                env,
+            )  # fmt: skip
             try:
-                headers = {"Authorization": f"Bearer {make_jwt(SECRET, 'analyst@example.com')}"}
-                for _ in range(600):
-                    try:
-                        if httpx.get(f"{base}/ping", headers=headers).status_code == 200:
-                            break
-                    except httpx.TransportError:
-                        time.sleep(0.1)
-                products = 3  # table ids are stable: PRODUCTS is the third table of the demo
-                token = httpx.post(
-                    f"{base}/construct-query",
-                    headers=headers,
-                    json={"table_id": products, "aggregations": [{"function": "count"}]},
-                ).json()["query"]
-                for name, method, path, body in (
-                    ("ping", "GET", "/ping", None),
-                    ("table detail", "GET", "/table/1", None),
-                    ("execute (small)", "POST", "/execute", {"query": token}),
-                ):
-                    rate, p50, p99, errors = load(
-                        base + path, method, body, args.seconds, args.concurrency
-                    )
-                    print(f"{workers:>7} {name:24} {rate:8.0f} {p50:8.1f} {p99:8.1f} {errors:>6}")
+                wait_ready(f"http://127.0.0.1:{PORT}/ping", headers)
+                base = wrk(
+                    f"http://127.0.0.1:{PORT}/ping", "GET", None, args.seconds, args.connections
+                )
             finally:
-                server.send_signal(signal.SIGINT)
-                server.wait(30)
+                stop(floor)
+            line(workers, "floor: FastAPI + PyJWT ping", base, base["rate"])
+            server = serve(
+                [sys.executable, "-m", "sextant", "serve", "--config", str(files.model),
+                 "--data-dir", str(files.data_dir), "--port", str(PORT), "--workers", str(workers)],
+                env,
+            )  # fmt: skip
+            api = f"http://127.0.0.1:{PORT}/api/agent/v1"
+            try:
+                wait_ready(f"{api}/ping", headers)
+                orders = 1  # table ids are stable: ORDERS is the first table of the demo
+                body = {"table_id": 3, "aggregations": [{"function": "count"}]}
+                token = httpx.post(f"{api}/construct-query", headers=headers, json=body).json()[
+                    "query"
+                ]
+                lines = [
+                    ("ping", "GET", "/ping", None),
+                    ("table detail (ORDERS)", "GET", f"/table/{orders}", None),
+                    ("keyword search", "POST", "/search", {"term_queries": ["orders"]}),
+                    ("execute count, ready token", "POST", "/execute", {"query": token}),
+                ]
+                for name, method, path, payload in lines:
+                    got = wrk(api + path, method, payload, args.seconds, args.connections)
+                    extra = f"  {got['rate'] / direct:.2f}x DuckDB" if path == "/execute" else ""
+                    line(workers, name, got, base["rate"], extra)
+            finally:
+                stop(server)
 
 
 if __name__ == "__main__":

@@ -65,7 +65,8 @@ def test_one_user_flooding_is_refused_and_the_other_is_not(limited: Any) -> None
         assert refused.status_code == 429
         assert refused.json()["error"] == "rate_limited"
         assert "at most 10 a minute" in refused.json()["message"]
-        assert int(refused.headers["retry-after"]) == 6  # one request every 6 s
+        # one request every 6 s, less what the ten requests took (exact values: tests/unit)
+        assert 1 <= int(refused.headers["retry-after"]) <= 6
         for _ in range(10):
             assert httpx.get(base + PING, headers=headers(FINANCE)).status_code == 200
         # every authenticated path counts, and a refused request stays refused
@@ -95,7 +96,7 @@ def test_executions_count_across_execute_query_and_card_runs(limited: Any) -> No
             refused = httpx.post(base + path, json=payload, headers=headers(ANALYST))
             assert refused.status_code == 429, path
             assert refused.json()["error"] == "rate_limited"
-            assert int(refused.headers["retry-after"]) == 20
+            assert 1 <= int(refused.headers["retry-after"]) <= 20  # one execution every 20 s
         # browsing and constructing are requests, not executions
         again = httpx.post(
             f"{base}/api/agent/v1/construct-query", json=body, headers=headers(ANALYST)
@@ -138,12 +139,16 @@ def test_two_servers_share_the_buckets_through_redis(
     with serve(create_app(settings, first)) as a, serve(create_app(settings, second)) as b:
         codes = [httpx.get(url + PING, headers=headers(ANALYST)).status_code for url in (a, b) * 10]
         assert codes == [200] * 20
+        waits = []
         for url in (a, b):
             refused = httpx.get(url + PING, headers=headers(ANALYST))
             assert refused.status_code == 429 and refused.json()["error"] == "rate_limited"
-            assert int(refused.headers["retry-after"]) == 3
+            # a token comes back every 3 s (20 a minute); part of that may already have passed
+            # while the 20 requests ran on a busy machine
+            waits.append(int(refused.headers["retry-after"]))
+            assert 1 <= waits[-1] <= 3, waits
             assert httpx.get(url + PING, headers=headers(FINANCE)).status_code == 200
-        time.sleep(3.1)
+        time.sleep(max(waits) + 0.1)
         assert httpx.get(a + PING, headers=headers(ANALYST)).status_code == 200
     forget_buckets(redis_url)
 
