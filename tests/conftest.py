@@ -101,6 +101,8 @@ def make_settings(data_dir: Path, **overrides: object) -> Settings:
         # per-user limits set their own
         "user_requests_per_minute": 0,
         "user_queries_per_minute": 0,
+        # tests revoke and change credentials and look at once; the memo's own tests set it
+        "auth_cache_seconds": 0.0,
     }
     values.update(overrides)
     return Settings(**values)  # type: ignore[arg-type]

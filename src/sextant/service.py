@@ -115,6 +115,7 @@ class Sextant:
             self.engine,
             self.auth_policy,
             limiter or _limiter(settings),
+            settings.auth_cache_seconds,
         )
         self._jwt_config: JwtConfig | None = None
         self._model_file: Path | None = None
@@ -174,7 +175,9 @@ class Sextant:
         return self._token_secret
 
     def close(self) -> None:
-        """Release the application database's and the warehouses' connections."""
+        """Write the queued audit rows, then release the application database's and the
+        warehouses' connections."""
+        self.queries.audit.close()
         self.warehouses.close()
         if self._embedder is not None:
             self._embedder.close()
@@ -213,6 +216,7 @@ class Sextant:
         with self._snapshot_lock:
             self._snapshot = None
         self.fingerprint_cache.clear()
+        self.auth.memo.clear()  # groups and users may have changed with the model
         self.queries.forget_plans()
         with self._snapshot_lock:
             self._search = None

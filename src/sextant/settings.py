@@ -43,6 +43,9 @@ class Settings:
     progress: bool | None = None
     auth_max_failures: int = 20
     auth_failure_window_seconds: int = 60
+    # how long a resolved credential is remembered per process (sextant.auth.memo); revocation
+    # and group changes take effect everywhere within it; 0 = look it up on every request
+    auth_cache_seconds: float = 1.0
     query_timeout_seconds: float = 60.0
     raw_row_limit: int = 2000
     aggregated_row_limit: int = 10000
@@ -202,6 +205,7 @@ def _convert(name: str, raw: str) -> Any:
         "body_timeout_seconds",
         "continuation_token_seconds",
         "duckdb_refresh_seconds",
+        "auth_cache_seconds",
     }:
         return float(raw)
     if name in _INTEGERS:

@@ -287,6 +287,7 @@ def test_sandboxed_user_runs_cards_over_their_rows_only(classic: Classic, hand: 
 def test_runs_are_audited_as_card_queries(classic: Classic) -> None:
     card = classic.card_id("Top Products")
     classic.rows(ANALYST, "Top Products", category="Widget")
+    classic.service.queries.audit.flush()
     with classic.service.engine.connect() as conn:
         row = conn.execute(
             select(s.audit_log)

@@ -243,6 +243,7 @@ def _runs(classic: Classic) -> int:
 
     from sextant.store import schema as s
 
+    classic.service.queries.audit.flush()
     with classic.service.engine.connect() as conn:
         return int(
             conn.execute(

@@ -20,6 +20,7 @@ def test_every_execution_is_recorded(demo_service: Sextant) -> None:
     api.run(ANALYST, {"table_id": orders, "limit": 7})
     metric = api.metric_id("Order Count")
     api.run(CA, {"metric_id": metric})
+    demo_service.queries.audit.flush()
     with demo_service.engine.connect() as conn:
         rows = conn.execute(
             select(s.audit_log, s.users.c.email)

@@ -19,6 +19,7 @@ ANALYST, CA = "analyst@example.com", "ca-manager@example.com"
 
 
 def cached_flags(service: Sextant) -> list[bool]:
+    service.queries.audit.flush()
     with service.engine.connect() as conn:
         details = conn.execute(
             select(s.audit_log.c.detail)

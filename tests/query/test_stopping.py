@@ -71,6 +71,7 @@ def slow_query(api: AgentClient) -> dict[str, object]:
 
 
 def audits(service: Sextant) -> list[tuple[str, int | None]]:
+    service.queries.audit.flush()
     with service.engine.connect() as conn:
         rows = conn.execute(
             select(s.audit_log.c.status, s.audit_log.c.duration_ms)

@@ -36,6 +36,7 @@ LOG_FIELDS = {
 
 
 def card_runs(live: Live) -> int:
+    live.service.queries.audit.flush()
     with live.service.engine.connect() as conn:
         query = select(func.count()).select_from(s.audit_log)
         return int(conn.execute(query.where(s.audit_log.c.action == "card.query")).scalar_one())

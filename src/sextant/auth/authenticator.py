@@ -15,12 +15,14 @@ from sqlalchemy import Engine
 
 from sextant.auth.bearer import JwtConfig, invalid_jwt, verify_jwt
 from sextant.auth.limiter import FailureLimiter
+from sextant.auth.memo import CredentialMemo
 from sextant.auth.principal import Principal, parse_scopes
 from sextant.errors import AuthenticationError, RateLimitedError
 from sextant.model.types import ProvisioningSpec
 from sextant.store.credentials import (
     SessionGrant,
     create_session,
+    hash_secret,
     resolve_api_key,
     resolve_session,
 )
@@ -70,11 +72,19 @@ class AuthPolicy:
 
 class Authenticator:
     def __init__(
-        self, engine: Engine, policy: Callable[[], AuthPolicy], limiter: FailureLimiter
+        self,
+        engine: Engine,
+        policy: Callable[[], AuthPolicy],
+        limiter: FailureLimiter,
+        memo_seconds: float = 0.0,
     ) -> None:
         self.engine = engine
         self.policy = policy
         self.limiter = limiter
+        # (kind, credential digest or e-mail) -> (identity, scopes): see sextant.auth.memo
+        self.memo: CredentialMemo[tuple[Identity, frozenset[str] | None]] = CredentialMemo(
+            memo_seconds
+        )
 
     # -- requests --------------------------------------------------------------------------
     def authenticate(self, headers: Mapping[str, str], client: str) -> Principal:
@@ -126,28 +136,47 @@ class Authenticator:
             self.limiter.record_failure(client)
 
     def _from_session(self, token: str) -> Principal | None:
+        memo_key = ("session", hash_secret(token))
+        remembered = self.memo.get(memo_key)
+        if remembered is not None:
+            return _principal(remembered[0], remembered[1], "session")
         found = resolve_session(self.engine, token)
         if found is None:
             return None
         identity = load_identity(self.engine, user_id=found[0])
-        return _principal(identity, found[1], "session") if identity else None
+        if identity is None:
+            return None
+        self.memo.put(memo_key, (identity, found[1]))
+        return _principal(identity, found[1], "session")
 
     def _from_api_key(self, key: str) -> Principal | None:
+        memo_key = ("api_key", hash_secret(key))
+        remembered = self.memo.get(memo_key)
+        if remembered is not None:
+            return _principal(remembered[0], None, "api_key")
         user_id = resolve_api_key(self.engine, key)
         if user_id is None:
             return None
         identity = load_identity(self.engine, user_id=user_id)
-        return _principal(identity, None, "api_key") if identity else None
+        if identity is None:
+            return None
+        self.memo.put(memo_key, (identity, None))
+        return _principal(identity, None, "api_key")
 
     def _from_bearer(self, authorization: str) -> Principal:
         scheme, _, token = authorization.partition(" ")
         if scheme.lower() != "bearer":
             raise _invalid_format()
         policy = self.policy()
-        claims = verify_jwt(token.strip(), policy.jwt)
-        identity = load_identity(self.engine, email=claims[policy.jwt.email_claim])
+        claims = verify_jwt(token.strip(), policy.jwt)  # every request: signature and age
+        email = str(claims[policy.jwt.email_claim]).strip().lower()
+        remembered = self.memo.get(("email", email))
+        identity = remembered[0] if remembered is not None else None
         if identity is None:
-            raise invalid_jwt()  # unknown and deactivated users look like bad signatures
+            identity = load_identity(self.engine, email=email)
+            if identity is None:
+                raise invalid_jwt()  # unknown and deactivated users look like bad signatures
+            self.memo.put(("email", email), (identity, None))
         return _principal(identity, parse_scopes(claims.get("scope")), "jwt")
 
     # -- the session exchange --------------------------------------------------------------

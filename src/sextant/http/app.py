@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import anyio.to_thread
 from fastapi import FastAPI
 from starlette.routing import Route
 
@@ -21,7 +25,15 @@ __all__ = ["create_app"]
 def create_app(settings: Settings, service: Sextant | None = None) -> FastAPI:
     """The FastAPI application for ``settings`` (a service can be passed in by tests)."""
     service = service or Sextant(settings)
+    audit = service.queries.audit
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        yield
+        await anyio.to_thread.run_sync(audit.flush)  # a stopping worker writes its audit rows
+
     app = FastAPI(
+        lifespan=lifespan,
         title="Sextant Agent API",
         version=__version__,
         description="Discover tables and metrics, build structured queries and run them "

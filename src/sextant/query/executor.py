@@ -43,7 +43,7 @@ from sextant.query.schemas import TableSchemas
 from sextant.query.spec import QueryPageRequest, QueryRequest, unknown_keys
 from sextant.query.sql import to_sql
 from sextant.query.token import MAX_TOKEN, decode_token, encode_token
-from sextant.store.audit import record
+from sextant.store.audit import AuditLog
 from sextant.store.snapshot import Snapshot
 from sextant.warehouse.pool import Warehouses, broken_connection
 from sextant.warehouse.runner import Execution, QueryCancelled, QueryTimedOut, run_query
@@ -125,6 +125,7 @@ class QueryEngine:
         self.snapshot = snapshot
         self.warehouses = warehouses
         self.app_db = app_db
+        self.audit = AuditLog(app_db)  # off the request path; see sextant.store.audit
         self.secret = secret
         self.gate = gate
         self.limits = limits
@@ -339,8 +340,7 @@ class QueryEngine:
             prepared.ticket.release()
         duration = int((time.perf_counter() - started) * 1000)
         target = prepared.audit_target
-        record(
-            self.app_db,
+        self.audit.record(
             user_id=prepared.principal.user_id,
             action=target.action,
             status=status,

@@ -1,40 +1,130 @@
-"""The audit log: who ran what, how long it took, how it ended."""
+"""The audit log: who ran what, how long it took, how it ended.
+
+Rows are written off the request path: a request puts its row on a bounded queue and a writer
+thread inserts what has gathered in one transaction. Nothing is dropped: when the queue is full
+the request writes its own row (back-pressure instead of loss); a failed insert is retried; the
+queue is drained when the service closes, when the app shuts down and when the interpreter
+exits. ``flush()`` waits until every row recorded so far is in the database.
+"""
 
 from __future__ import annotations
 
+import atexit
 import datetime as _dt
+import logging
+import queue
+import threading
+import time
 from typing import Any
 
 from sqlalchemy import Engine, insert
 
 from sextant.store import schema as s
 
-__all__ = ["record"]
+__all__ = ["AuditLog"]
+
+log = logging.getLogger("sextant.audit")
+
+_COLUMNS = ("user_id", "action", "entity_type", "entity_id", "status", "duration_ms", "row_count")
 
 
-def record(
-    engine: Engine,
-    *,
-    user_id: int | None,
-    action: str,
-    status: str,
-    entity_type: str | None = None,
-    entity_id: int | None = None,
-    duration_ms: int | None = None,
-    row_count: int | None = None,
-    detail: dict[str, Any] | None = None,
-) -> None:
-    with engine.begin() as conn:
-        conn.execute(
-            insert(s.audit_log).values(
-                at=_dt.datetime.now(_dt.UTC),
-                user_id=user_id,
-                action=action,
-                entity_type=entity_type,
-                entity_id=entity_id,
-                status=status,
-                duration_ms=duration_ms,
-                row_count=row_count,
-                detail=detail,
-            )
-        )
+class AuditLog:
+    def __init__(
+        self, engine: Engine, capacity: int = 10_000, batch: int = 500, attempts: int = 5
+    ) -> None:
+        self.engine = engine
+        self.batch = batch
+        self.attempts = attempts
+        self._queue: queue.Queue[dict[str, Any] | None] = queue.Queue(capacity)
+        self._thread: threading.Thread | None = None
+        self._guard = threading.Lock()
+
+    def record(
+        self,
+        *,
+        user_id: int | None,
+        action: str,
+        status: str,
+        entity_type: str | None = None,
+        entity_id: int | None = None,
+        duration_ms: int | None = None,
+        row_count: int | None = None,
+        detail: dict[str, Any] | None = None,
+    ) -> None:
+        row = {
+            "at": _dt.datetime.now(_dt.UTC),
+            "user_id": user_id,
+            "action": action,
+            "entity_type": entity_type,
+            "entity_id": entity_id,
+            "status": status,
+            "duration_ms": duration_ms,
+            "row_count": row_count,
+            "detail": detail,
+        }
+        self._start()
+        try:
+            self._queue.put_nowait(row)
+        except queue.Full:  # the writer is behind: this request writes its own row
+            self._write([row])
+
+    def flush(self) -> None:
+        """Return once every row recorded before the call is written."""
+        if self._thread is not None:
+            self._queue.join()
+
+    def close(self) -> None:
+        """Write what is queued and stop the writer (idempotent)."""
+        with self._guard:
+            thread, self._thread = self._thread, None
+        if thread is not None:
+            self._queue.put(None)
+            thread.join(timeout=60)
+
+    # -- the writer --------------------------------------------------------------------------
+    def _start(self) -> None:
+        if self._thread is not None:
+            return
+        with self._guard:
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run, name="sextant-audit", daemon=True)
+                self._thread.start()
+                atexit.register(self.close)
+
+    def _run(self) -> None:
+        while True:
+            first = self._queue.get()
+            rows = [] if first is None else [first]
+            stop = first is None
+            while not stop and len(rows) < self.batch:
+                try:
+                    item = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+                if item is None:
+                    stop = True
+                else:
+                    rows.append(item)
+            try:
+                if rows:
+                    self._write_retrying(rows)
+            finally:
+                for _ in range(len(rows) + (1 if stop else 0)):
+                    self._queue.task_done()
+            if stop:
+                return
+
+    def _write_retrying(self, rows: list[dict[str, Any]]) -> None:
+        for attempt in range(self.attempts):
+            try:
+                self._write(rows)
+                return
+            except Exception as exc:  # the app database is down or busy
+                if attempt == self.attempts - 1:
+                    log.error("%d audit rows could not be written: %s", len(rows), exc)
+                    return
+                time.sleep(0.2 * 2**attempt)
+
+    def _write(self, rows: list[dict[str, Any]]) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(insert(s.audit_log), rows)

@@ -1,0 +1,58 @@
+"""Who a credential is, remembered for a moment.
+
+Every request names its caller; loading the caller (user, groups, attributes) took three
+application-database queries per request. A credential that resolved is remembered for
+``seconds`` (1 s by default), per process: a burst of requests by one caller costs one lookup
+a second. Revocation, deactivation, expiry and group changes made anywhere (another process,
+another server) therefore take effect everywhere within ``seconds``. Failures are never
+remembered, so the failed-authentication limiter sees every one.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Hashable
+from typing import Generic, TypeVar
+
+__all__ = ["CredentialMemo"]
+
+V = TypeVar("V")
+
+
+class CredentialMemo(Generic[V]):
+    """A bounded, thread-safe map whose entries live ``seconds`` (0: remember nothing)."""
+
+    def __init__(self, seconds: float, max_entries: int = 10_000) -> None:
+        self.seconds = seconds
+        self.max_entries = max_entries
+        self._entries: OrderedDict[Hashable, tuple[float, V]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: Hashable) -> V | None:
+        if self.seconds <= 0:
+            return None
+        now = time.monotonic()
+        with self._lock:
+            found = self._entries.get(key)
+            if found is None:
+                return None
+            if found[0] <= now:
+                del self._entries[key]
+                return None
+            self._entries.move_to_end(key)
+            return found[1]
+
+    def put(self, key: Hashable, value: V) -> None:
+        if self.seconds <= 0:
+            return
+        with self._lock:
+            self._entries[key] = (time.monotonic() + self.seconds, value)
+            self._entries.move_to_end(key)
+            while len(self._entries) > self.max_entries:
+                self._entries.popitem(last=False)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()

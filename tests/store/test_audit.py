@@ -1,0 +1,83 @@
+"""The audit log is written off the request path, in batches, and loses nothing."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import Engine, func, select
+
+from sextant.store import schema as s
+from sextant.store.audit import AuditLog
+from sextant.store.db import migrate, open_engine
+
+
+@pytest.fixture
+def engine(tmp_path: Path) -> Any:
+    made = open_engine(f"sqlite:///{tmp_path / 'app.db'}")
+    migrate(made)
+    yield made
+    made.dispose()
+
+
+def _count(engine: Engine) -> int:
+    with engine.connect() as conn:
+        return int(conn.execute(select(func.count()).select_from(s.audit_log)).scalar_one())
+
+
+def _row(log: AuditLog, n: int) -> None:
+    log.record(user_id=None, action="query.execute", status="completed", row_count=n)
+
+
+def test_rows_from_many_threads_arrive_whole(engine: Engine) -> None:
+    log = AuditLog(engine, batch=50)
+    threads = [
+        threading.Thread(target=lambda k=k: [_row(log, k * 1000 + i) for i in range(150)])
+        for k in range(8)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    log.flush()
+    with engine.connect() as conn:
+        counts = sorted(conn.execute(select(s.audit_log.c.row_count)).scalars())
+    assert counts == sorted(k * 1000 + i for k in range(8) for i in range(150))
+    log.close()
+
+
+def test_a_full_queue_makes_the_request_write_its_own_row(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    release = threading.Event()
+    log = AuditLog(engine, capacity=1)
+    real = log._write_retrying
+
+    def held(rows: list[dict[str, Any]]) -> None:
+        release.wait(10)
+        real(rows)
+
+    monkeypatch.setattr(log, "_write_retrying", held)
+    _row(log, 1)  # taken by the writer, which is held
+    for _ in range(100):  # until the writer has taken it off the queue
+        if log._queue.empty():
+            break
+        threading.Event().wait(0.01)
+    _row(log, 2)  # waits in the queue
+    _row(log, 3)  # the queue is full: written by the caller, at once
+    assert _count(engine) == 1
+    release.set()
+    log.flush()
+    assert _count(engine) == 3
+    log.close()
+
+
+def test_closing_writes_what_is_queued(engine: Engine) -> None:
+    log = AuditLog(engine)
+    for i in range(300):
+        _row(log, i)
+    log.close()
+    assert _count(engine) == 300
+    log.close()  # twice is fine
