@@ -29,16 +29,33 @@ def test_entries_expire_and_the_oldest_go_first(monkeypatch: pytest.MonkeyPatch)
     clock = [100.0]
     monkeypatch.setattr(time, "monotonic", lambda: clock[0])
     memo: CredentialMemo[str] = CredentialMemo(1.0, max_entries=2)
-    memo.put("a", "A")
-    memo.put("b", "B")
+    memo.put("a", "A", memo.stamp())
+    memo.put("b", "B", memo.stamp())
     assert memo.get("a") == "A"  # now the most recent
-    memo.put("c", "C")
+    memo.put("c", "C", memo.stamp())
     assert (memo.get("b"), memo.get("a"), memo.get("c")) == (None, "A", "C")
     clock[0] += 1.0
     assert memo.get("a") is None and memo.get("c") is None
     off: CredentialMemo[str] = CredentialMemo(0.0)
-    off.put("a", "A")
+    off.put("a", "A", off.stamp())
     assert off.get("a") is None
+
+
+def test_an_entry_lives_from_its_look_up_and_a_clear_during_it_discards_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    clock = [100.0]
+    monkeypatch.setattr(time, "monotonic", lambda: clock[0])
+    memo: CredentialMemo[str] = CredentialMemo(1.0)
+    stamp = memo.stamp()
+    clock[0] += 0.6  # a slow look-up
+    memo.put("a", "A", stamp)
+    clock[0] += 0.5
+    assert memo.get("a") is None  # 1.1 s after the look-up began
+    stamp = memo.stamp()
+    memo.clear()  # an apply while looking up
+    memo.put("b", "B", stamp)
+    assert memo.get("b") is None
 
 
 def _queries(service: Sextant) -> list[str]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import threading
 from pathlib import Path
 from typing import Any
@@ -81,3 +82,29 @@ def test_closing_writes_what_is_queued(engine: Engine) -> None:
     log.close()
     assert _count(engine) == 300
     log.close()  # twice is fine
+
+
+def test_after_closing_the_caller_writes_its_row(engine: Engine) -> None:
+    log = AuditLog(engine)
+    _row(log, 1)
+    log.close()
+    _row(log, 2)  # no writer any more: written at once, not queued and lost
+    assert _count(engine) == 2
+
+
+def test_a_row_that_cannot_be_written_does_not_take_the_batch_with_it(engine: Engine) -> None:
+    log = AuditLog(engine, attempts=1)
+    base = {
+        "at": datetime.datetime.now(datetime.UTC),
+        "user_id": None,
+        "action": "query.execute",
+        "entity_type": None,
+        "entity_id": None,
+        "status": "completed",
+        "duration_ms": None,
+        "detail": None,
+    }
+    good = [{**base, "row_count": i} for i in range(3)]
+    bad = {**base, "action": None, "row_count": 9}  # action is NOT NULL
+    log._write_retrying([*good[:2], bad, good[2]])
+    assert _count(engine) == 3

@@ -140,13 +140,14 @@ class Authenticator:
         remembered = self.memo.get(memo_key)
         if remembered is not None:
             return _principal(remembered[0], remembered[1], "session")
+        stamp = self.memo.stamp()
         found = resolve_session(self.engine, token)
         if found is None:
             return None
         identity = load_identity(self.engine, user_id=found[0])
         if identity is None:
             return None
-        self.memo.put(memo_key, (identity, found[1]))
+        self.memo.put(memo_key, (identity, found[1]), stamp)
         return _principal(identity, found[1], "session")
 
     def _from_api_key(self, key: str) -> Principal | None:
@@ -154,13 +155,14 @@ class Authenticator:
         remembered = self.memo.get(memo_key)
         if remembered is not None:
             return _principal(remembered[0], None, "api_key")
+        stamp = self.memo.stamp()
         user_id = resolve_api_key(self.engine, key)
         if user_id is None:
             return None
         identity = load_identity(self.engine, user_id=user_id)
         if identity is None:
             return None
-        self.memo.put(memo_key, (identity, None))
+        self.memo.put(memo_key, (identity, None), stamp)
         return _principal(identity, None, "api_key")
 
     def _from_bearer(self, authorization: str) -> Principal:
@@ -173,10 +175,11 @@ class Authenticator:
         remembered = self.memo.get(("email", email))
         identity = remembered[0] if remembered is not None else None
         if identity is None:
+            stamp = self.memo.stamp()
             identity = load_identity(self.engine, email=email)
             if identity is None:
                 raise invalid_jwt()  # unknown and deactivated users look like bad signatures
-            self.memo.put(("email", email), (identity, None))
+            self.memo.put(("email", email), (identity, None), stamp)
         return _principal(identity, parse_scopes(claims.get("scope")), "jwt")
 
     # -- the session exchange --------------------------------------------------------------

@@ -29,6 +29,7 @@ class CredentialMemo(Generic[V]):
         self.max_entries = max_entries
         self._entries: OrderedDict[Hashable, tuple[float, V]] = OrderedDict()
         self._lock = threading.Lock()
+        self._generation = 0
 
     def get(self, key: Hashable) -> V | None:
         if self.seconds <= 0:
@@ -44,15 +45,23 @@ class CredentialMemo(Generic[V]):
             self._entries.move_to_end(key)
             return found[1]
 
-    def put(self, key: Hashable, value: V) -> None:
+    def stamp(self) -> tuple[int, float]:
+        """Take before looking a credential up, give to :meth:`put`: the entry then lives
+        from the look-up's start, and a :meth:`clear` during the look-up discards it."""
+        return self._generation, time.monotonic()
+
+    def put(self, key: Hashable, value: V, stamp: tuple[int, float]) -> None:
         if self.seconds <= 0:
             return
         with self._lock:
-            self._entries[key] = (time.monotonic() + self.seconds, value)
+            if stamp[0] != self._generation:
+                return  # cleared while the value was being looked up: it may be stale
+            self._entries[key] = (stamp[1] + self.seconds, value)
             self._entries.move_to_end(key)
             while len(self._entries) > self.max_entries:
                 self._entries.popitem(last=False)
 
     def clear(self) -> None:
         with self._lock:
+            self._generation += 1
             self._entries.clear()

@@ -30,12 +30,20 @@ def env_file(environ: Mapping[str, str]) -> Path | None:
 def read_env_file(path: Path) -> dict[str, str]:
     """The ``KEY=value`` pairs of ``path`` (nothing when it does not exist).
 
-    A line that is not a pair is a :class:`ValueError` naming its line number.
+    A line that is not a pair is a :class:`ValueError` naming its line number, and so is a
+    file that another user owns or may write (it could plant a JWT secret).
     """
     try:
+        status = path.stat()
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         return {}
+    if hasattr(os, "getuid") and (status.st_uid != os.getuid() or status.st_mode & 0o022):
+        # it may set the JWT secret: a file another user could have written is not trusted
+        raise ValueError(
+            f"{path} is not used: it must belong to you and be writable by you only "
+            f"(chmod 600 {path})"
+        )
     values: dict[str, str] = {}
     for number, raw in enumerate(text.splitlines(), start=1):
         line = raw.strip()
@@ -61,7 +69,8 @@ def write_env_file(path: Path, values: Mapping[str, str]) -> bool:
         return False
     lines = [DEMO_MARKER + ": settings for every sextant command run from this folder"]
     lines += [f"{key}={value}" for key, value in values.items()]
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o600)
+    os.fchmod(fd, 0o600)  # an existing file keeps its mode otherwise, and this one holds a secret
     with os.fdopen(fd, "w", encoding="utf-8") as handle:
         handle.write("\n".join(lines) + "\n")
     return True

@@ -37,7 +37,9 @@ class AuditLog:
         self.attempts = attempts
         self._queue: queue.Queue[dict[str, Any] | None] = queue.Queue(capacity)
         self._thread: threading.Thread | None = None
+        self._closed = False
         self._guard = threading.Lock()
+        self._registered = False
 
     def record(
         self,
@@ -62,34 +64,48 @@ class AuditLog:
             "row_count": row_count,
             "detail": detail,
         }
-        self._start()
+        if not self._start():  # closed: no writer any more, the caller writes
+            self._write_retrying([row])
+            return
         try:
             self._queue.put_nowait(row)
         except queue.Full:  # the writer is behind: this request writes its own row
             self._write([row])
 
     def flush(self) -> None:
-        """Return once every row recorded before the call is written."""
+        """Return once the queue is empty: every row recorded so far is written (under a
+        steady flow of new rows it waits for those too)."""
         if self._thread is not None:
             self._queue.join()
 
     def close(self) -> None:
-        """Write what is queued and stop the writer (idempotent)."""
+        """Write what is queued and stop the writer (idempotent); rows recorded afterwards are
+        written by their callers."""
         with self._guard:
-            thread, self._thread = self._thread, None
+            self._closed = True
+            thread = self._thread
+            if thread is not None and thread.is_alive():
+                self._queue.put(None)  # under the guard: no second writer can start
         if thread is not None:
-            self._queue.put(None)
             thread.join(timeout=60)
+        if self._registered:
+            atexit.unregister(self.close)
+            self._registered = False
 
     # -- the writer --------------------------------------------------------------------------
-    def _start(self) -> None:
-        if self._thread is not None:
-            return
+    def _start(self) -> bool:
+        """Start the writer if needed; False once closed."""
+        if self._thread is not None and not self._closed:
+            return True
         with self._guard:
+            if self._closed:
+                return False
             if self._thread is None:
                 self._thread = threading.Thread(target=self._run, name="sextant-audit", daemon=True)
                 self._thread.start()
                 atexit.register(self.close)
+                self._registered = True
+            return True
 
     def _run(self) -> None:
         while True:
@@ -119,11 +135,14 @@ class AuditLog:
             try:
                 self._write(rows)
                 return
-            except Exception as exc:  # the app database is down or busy
-                if attempt == self.attempts - 1:
-                    log.error("%d audit rows could not be written: %s", len(rows), exc)
-                    return
-                time.sleep(0.2 * 2**attempt)
+            except Exception:  # the app database is down or busy, or one row is bad
+                if attempt < self.attempts - 1:
+                    time.sleep(0.2 * 2**attempt)
+        for row in rows:  # one row that cannot be written must not take the others with it
+            try:
+                self._write([row])
+            except Exception as exc:
+                log.error("an audit row could not be written (%s): %r", exc, row)
 
     def _write(self, rows: list[dict[str, Any]]) -> None:
         with self.engine.begin() as conn:

@@ -10,6 +10,7 @@ serves even by mistake.
 
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
@@ -42,8 +43,9 @@ def open_engine(url: str, access: Access = "write") -> Engine:
                 raise _not_applied(url)
             Path(path).parent.mkdir(parents=True, exist_ok=True)
         if access == "read" and path and path != ":memory:":
+            uri = Path(path).resolve().as_uri() + "?mode=ro"  # quoted: ?, # and % in names
             engine = create_engine(
-                f"sqlite:///file:{path}?mode=ro&uri=true", connect_args={"timeout": 30}
+                "sqlite://", creator=lambda: sqlite3.connect(uri, uri=True, timeout=30)
             )
         else:
             engine = create_engine(url, connect_args={"timeout": 30})
@@ -58,7 +60,13 @@ def open_engine(url: str, access: Access = "write") -> Engine:
             cursor.close()
 
         return engine
-    if access == "read" and parsed.get_backend_name() == "postgresql":
+    if access == "read":
+        if parsed.get_backend_name() != "postgresql":
+            raise ConfigurationError(
+                f"cannot open a {parsed.get_backend_name()} application database read-only"
+            )
+        # read-only from the connection's start (a pooler in transaction mode, such as
+        # PgBouncer, may drop startup options: point read-only commands at the server itself)
         return create_engine(
             url,
             pool_pre_ping=True,

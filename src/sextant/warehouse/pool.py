@@ -13,6 +13,7 @@ ends another's query.
 from __future__ import annotations
 
 import contextlib
+import logging
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -28,6 +29,8 @@ from sextant.warehouse.engines import profile
 from sextant.warehouse.snapshots import SnapshotWatch
 
 __all__ = ["Warehouses", "broken_connection"]
+
+log = logging.getLogger("sextant.warehouse")
 
 _BROKEN = frozenset(
     {
@@ -167,11 +170,20 @@ class Warehouses:
                 slot.backend = connect(self._urls()[database], self._base_dir())
         return slot.backend
 
-    def _retire(self, slot: _Slot) -> None:
-        """Move later queries to a new connection; this one closes when its queries end."""
+    def _renew(self, slot: _Slot, watch: SnapshotWatch) -> None:
+        """Move later queries to a new snapshot; the old one closes when its queries end. A
+        snapshot that cannot be taken now (the writer keeps changing the file, a full disk)
+        leaves the old one serving, and is tried again at the next look."""
+        assert self._snapshot_dir is not None
+        try:
+            fresh, taken = connect_snapshot(watch.source, self._snapshot_dir)
+        except WarehouseError as exc:
+            log.warning("keeping the previous snapshot of %s: %s", watch.source, exc)
+            return
         with self._guard:
             closable = self._doom(slot.backend)
-            slot.backend = None
+            slot.backend = fresh
+        watch.taken = taken
         _close(closable)
 
     @contextmanager
@@ -188,7 +200,7 @@ class Warehouses:
             with pool.opening:
                 watch = self._watch(database)
                 if slot.backend is not None and watch is not None and watch.stale():
-                    self._retire(slot)  # the writer committed: a new snapshot
+                    self._renew(slot, watch)  # the writer committed: a new snapshot
                 backend = self._open(database, slot)
                 self._hold(backend)
             try:

@@ -58,6 +58,7 @@ def copy_snapshot(path: Path, directory: Path, attempts: int = 5) -> tuple[Path,
     """A consistent copy of ``path`` (and its log) in ``directory``; retried while a writer
     changes the file under the copy, then copied once more as it stands."""
     directory.mkdir(parents=True, exist_ok=True)
+    _sweep(directory)
     for attempt in range(attempts):
         before = signature(path)
         fd, name = tempfile.mkstemp(prefix=path.stem + "-", suffix=".duckdb", dir=directory)
@@ -70,11 +71,28 @@ def copy_snapshot(path: Path, directory: Path, attempts: int = 5) -> tuple[Path,
         except FileNotFoundError:  # the log went away under the copy (a checkpoint)
             discard_snapshot(target)
             continue
-        if signature(path) == before or attempt == attempts - 1:
+        except BaseException:  # a full disk, an interrupt: no partial copy stays behind
+            discard_snapshot(target)
+            raise
+        if signature(path) == before:
             return target, before
         discard_snapshot(target)
         time.sleep(0.05 * (attempt + 1))
-    raise FileNotFoundError(f"could not copy {path}")  # pragma: no cover (the loop returns)
+    # never a copy the writer changed underneath: the caller keeps its snapshot, or fails
+    raise OSError(f"{path} kept changing while it was copied ({attempts} attempts)")
+
+
+_STALE_SECONDS = 3600
+
+
+def _sweep(directory: Path) -> None:
+    """Remove snapshots an hour old: a live snapshot is unlinked as soon as it is opened, so
+    these are copies a crashed process left behind."""
+    cutoff = time.time() - _STALE_SECONDS
+    for item in directory.iterdir():
+        with contextlib.suppress(OSError):
+            if item.stat().st_mtime < cutoff:
+                item.unlink()
 
 
 def discard_snapshot(target: Path) -> None:
