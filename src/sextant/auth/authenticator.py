@@ -136,34 +136,22 @@ class Authenticator:
             self.limiter.record_failure(client)
 
     def _from_session(self, token: str) -> Principal | None:
-        memo_key = ("session", hash_secret(token))
-        remembered = self.memo.get(memo_key)
-        if remembered is not None:
-            return _principal(remembered[0], remembered[1], "session")
-        stamp = self.memo.stamp()
-        found = resolve_session(self.engine, token)
-        if found is None:
-            return None
-        identity = load_identity(self.engine, user_id=found[0])
-        if identity is None:
-            return None
-        self.memo.put(memo_key, (identity, found[1]), stamp)
-        return _principal(identity, found[1], "session")
+        def look_up() -> tuple[Identity, frozenset[str] | None] | None:
+            found = resolve_session(self.engine, token)
+            identity = load_identity(self.engine, user_id=found[0]) if found else None
+            return (identity, found[1]) if identity and found else None
+
+        known = self.memo.remember(("session", hash_secret(token)), look_up)
+        return _principal(known[0], known[1], "session") if known else None
 
     def _from_api_key(self, key: str) -> Principal | None:
-        memo_key = ("api_key", hash_secret(key))
-        remembered = self.memo.get(memo_key)
-        if remembered is not None:
-            return _principal(remembered[0], None, "api_key")
-        stamp = self.memo.stamp()
-        user_id = resolve_api_key(self.engine, key)
-        if user_id is None:
-            return None
-        identity = load_identity(self.engine, user_id=user_id)
-        if identity is None:
-            return None
-        self.memo.put(memo_key, (identity, None), stamp)
-        return _principal(identity, None, "api_key")
+        def look_up() -> tuple[Identity, frozenset[str] | None] | None:
+            user_id = resolve_api_key(self.engine, key)
+            identity = load_identity(self.engine, user_id=user_id) if user_id is not None else None
+            return (identity, None) if identity else None
+
+        known = self.memo.remember(("api_key", hash_secret(key)), look_up)
+        return _principal(known[0], None, "api_key") if known else None
 
     def _from_bearer(self, authorization: str) -> Principal:
         scheme, _, token = authorization.partition(" ")
@@ -172,15 +160,15 @@ class Authenticator:
         policy = self.policy()
         claims = verify_jwt(token.strip(), policy.jwt)  # every request: signature and age
         email = str(claims[policy.jwt.email_claim]).strip().lower()
-        remembered = self.memo.get(("email", email))
-        identity = remembered[0] if remembered is not None else None
-        if identity is None:
-            stamp = self.memo.stamp()
+
+        def look_up() -> tuple[Identity, frozenset[str] | None] | None:
             identity = load_identity(self.engine, email=email)
-            if identity is None:
-                raise invalid_jwt()  # unknown and deactivated users look like bad signatures
-            self.memo.put(("email", email), (identity, None), stamp)
-        return _principal(identity, parse_scopes(claims.get("scope")), "jwt")
+            return (identity, None) if identity else None
+
+        known = self.memo.remember(("email", email), look_up)
+        if known is None:
+            raise invalid_jwt()  # unknown and deactivated users look like bad signatures
+        return _principal(known[0], parse_scopes(claims.get("scope")), "jwt")
 
     # -- the session exchange --------------------------------------------------------------
     def exchange(self, token: str, client: str) -> SessionGrant:

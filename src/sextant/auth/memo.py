@@ -13,7 +13,7 @@ from __future__ import annotations
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Hashable
+from collections.abc import Callable, Hashable
 from typing import Generic, TypeVar
 
 __all__ = ["CredentialMemo"]
@@ -44,6 +44,18 @@ class CredentialMemo(Generic[V]):
                 return None
             self._entries.move_to_end(key)
             return found[1]
+
+    def remember(self, key: Hashable, look_up: Callable[[], V | None]) -> V | None:
+        """The value under ``key``, or ``look_up()``'s, remembered when it is not None
+        (failures are looked up again every time)."""
+        found = self.get(key)
+        if found is not None:
+            return found
+        stamp = self.stamp()
+        found = look_up()
+        if found is not None:
+            self.put(key, found, stamp)
+        return found
 
     def stamp(self) -> tuple[int, float]:
         """Take before looking a credential up, give to :meth:`put`: the entry then lives
