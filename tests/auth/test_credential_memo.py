@@ -12,7 +12,7 @@ import httpx
 import pytest
 from sqlalchemy import event
 
-from sextant.auth.memo import CredentialMemo
+from sextant.auth.memo import CredentialMemo, NeedsLookUp
 from sextant.auth.tokens import make_jwt
 from sextant.demo.setup import DemoFiles
 from sextant.http.app import create_app
@@ -130,3 +130,76 @@ def test_sessions_and_keys_that_fail_are_never_remembered(two: tuple[Sextant, Se
             answer = client.get(base + PING, headers={"X-API-Key": "sxt_00000000_nope"})
             assert answer.status_code == 401
     assert len([q for q in seen if "api_keys" in q]) == 3
+
+
+def test_without_wait_a_miss_asks_for_a_look_up_and_a_hit_answers() -> None:
+    memo: CredentialMemo[str] = CredentialMemo(1.0)
+    looked: list[str] = []
+
+    def look_up() -> str:
+        looked.append("a")
+        return "A"
+
+    with pytest.raises(NeedsLookUp):
+        memo.remember("a", look_up, wait=False)
+    assert looked == []  # nothing looked up on the event loop
+    assert memo.remember("a", look_up) == "A"
+    assert memo.remember("a", look_up, wait=False) == "A"
+    assert looked == ["a"]
+
+
+def test_a_remembered_caller_is_found_on_the_event_loop(
+    two: tuple[Sextant, Sextant], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Real HTTP: the first request looks its caller up in a thread, the next ones are
+    answered from the memo without one; a wrong signature fails at once, counted once."""
+    first, _ = two
+    calls: list[tuple[bool, bool]] = []  # (wait, answered)
+    authenticate = first.authenticate
+
+    def spy(headers: Any, client: str, scope: str | None, *, wait: bool = True) -> Any:
+        try:
+            found = authenticate(headers, client, scope, wait=wait)
+        except NeedsLookUp:
+            calls.append((wait, False))
+            raise
+        calls.append((wait, True))
+        return found
+
+    monkeypatch.setattr(first, "authenticate", spy)
+    failures: list[str] = []
+    record = first.auth.limiter.record_failure
+    monkeypatch.setattr(
+        first.auth.limiter, "record_failure", lambda a: (failures.append(a), record(a))
+    )
+    token = make_jwt(TEST_SECRET, ANALYST)
+    with serve(create_app(first.settings, first)) as base, httpx.Client() as client:
+        bearer = {"Authorization": f"Bearer {token}"}
+        assert client.get(base + PING, headers=bearer).is_success
+        assert calls == [(False, False), (True, True)]
+        calls.clear()
+        assert client.get(base + "/api/agent/v1/table/1", headers=bearer).is_success
+        assert calls == [(False, True)]
+        calls.clear()
+        both = {**bearer, "X-API-Key": "sxt_00000000_nope"}  # two credentials: in a thread
+        assert client.get(base + PING, headers=both).is_success
+        assert calls == [(False, False), (True, True)] and len(failures) == 1
+        forged = make_jwt("another-secret-0123456789abcdef0123456789", ANALYST)
+        answer = client.get(base + PING, headers={"Authorization": f"Bearer {forged}"})
+        assert answer.status_code == 401 and len(failures) == 2
+
+
+def test_limits_kept_in_redis_are_never_waited_for_on_the_event_loop(
+    demo: DemoFiles, services: Callable[[Settings], Sextant], redis_url: str
+) -> None:
+    for shared in ({"auth_max_failures": 5}, {"user_requests_per_minute": 600}):
+        settings = make_settings(
+            demo.data_dir, config=demo.model, auth_cache_seconds=1.0, redis_url=redis_url,
+            **shared,
+        )  # fmt: skip
+        service = services(settings)
+        service.apply()
+        bearer = {"authorization": f"Bearer {make_jwt(TEST_SECRET, ANALYST)}"}
+        assert service.authenticate(bearer, "127.0.0.1", None).email == ANALYST  # remembered
+        with pytest.raises(NeedsLookUp):
+            service.authenticate(bearer, "127.0.0.1", None, wait=False)

@@ -15,7 +15,7 @@ from sqlalchemy import Engine
 
 from sextant.auth.bearer import JwtConfig, invalid_jwt, verify_jwt
 from sextant.auth.limiter import FailureLimiter
-from sextant.auth.memo import CredentialMemo
+from sextant.auth.memo import CredentialMemo, NeedsLookUp
 from sextant.auth.principal import Principal, parse_scopes
 from sextant.errors import AuthenticationError, RateLimitedError
 from sextant.model.types import ProvisioningSpec
@@ -87,14 +87,25 @@ class Authenticator:
         )
 
     # -- requests --------------------------------------------------------------------------
-    def authenticate(self, headers: Mapping[str, str], client: str) -> Principal:
-        """The caller of a request; headers are matched case-insensitively."""
+    def authenticate(
+        self, headers: Mapping[str, str], client: str, *, wait: bool = True
+    ) -> Principal:
+        """The caller of a request; headers are matched case-insensitively.
+
+        Without ``wait`` (on the event loop) only what needs no I/O is done: one credential,
+        remembered, with the limiter in this process; otherwise :class:`NeedsLookUp` is raised
+        before anything is counted, and the caller asks again with ``wait``.
+        """
         lowered = {k.lower(): v for k, v in headers.items()}
         session = lowered.get(SESSION_HEADER, "").strip()
         api_key = lowered.get(API_KEY_HEADER, "").strip()
         authorization = lowered.get("authorization", "").strip()
         if not (session or api_key or authorization):
             raise missing_authorization()
+        if not wait and (
+            self.limiter.remote or bool(session) + bool(api_key) + bool(authorization) > 1
+        ):
+            raise NeedsLookUp()
         self._check_limit(client)
         failure: AuthenticationError | None = None
         found: Principal | None = None
@@ -102,12 +113,12 @@ class Authenticator:
         # limiter, even when another one succeeds: guessing keys next to a valid JWT is
         # still guessing
         if session:
-            found = self._from_session(session)
+            found = self._from_session(session, wait)
             if found is None:
                 failure = _unknown_credential()
                 self._failed(client, failure)
         if api_key and found is None:
-            found = self._from_api_key(api_key)
+            found = self._from_api_key(api_key, wait)
             if found is None:
                 failure = failure or _unknown_credential()
                 self._failed(client, _unknown_credential())
@@ -115,7 +126,7 @@ class Authenticator:
             self._failed(client, _unknown_credential())
         if authorization:
             try:
-                bearer = self._from_bearer(authorization)
+                bearer = self._from_bearer(authorization, wait)
             except AuthenticationError as exc:
                 failure = exc  # a JWT says more than an unknown session or key
                 self._failed(client, exc)
@@ -135,25 +146,25 @@ class Authenticator:
         if failure.code != "jwt_not_configured":
             self.limiter.record_failure(client)
 
-    def _from_session(self, token: str) -> Principal | None:
+    def _from_session(self, token: str, wait: bool = True) -> Principal | None:
         def look_up() -> tuple[Identity, frozenset[str] | None] | None:
             found = resolve_session(self.engine, token)
             identity = load_identity(self.engine, user_id=found[0]) if found else None
             return (identity, found[1]) if identity and found else None
 
-        known = self.memo.remember(("session", hash_secret(token)), look_up)
+        known = self.memo.remember(("session", hash_secret(token)), look_up, wait=wait)
         return _principal(known[0], known[1], "session") if known else None
 
-    def _from_api_key(self, key: str) -> Principal | None:
+    def _from_api_key(self, key: str, wait: bool = True) -> Principal | None:
         def look_up() -> tuple[Identity, frozenset[str] | None] | None:
             user_id = resolve_api_key(self.engine, key)
             identity = load_identity(self.engine, user_id=user_id) if user_id is not None else None
             return (identity, None) if identity else None
 
-        known = self.memo.remember(("api_key", hash_secret(key)), look_up)
+        known = self.memo.remember(("api_key", hash_secret(key)), look_up, wait=wait)
         return _principal(known[0], None, "api_key") if known else None
 
-    def _from_bearer(self, authorization: str) -> Principal:
+    def _from_bearer(self, authorization: str, wait: bool = True) -> Principal:
         scheme, _, token = authorization.partition(" ")
         if scheme.lower() != "bearer":
             raise _invalid_format()
@@ -165,7 +176,7 @@ class Authenticator:
             identity = load_identity(self.engine, email=email)
             return (identity, None) if identity else None
 
-        known = self.memo.remember(("email", email), look_up)
+        known = self.memo.remember(("email", email), look_up, wait=wait)
         if known is None:
             raise invalid_jwt()  # unknown and deactivated users look like bad signatures
         return _principal(known[0], parse_scopes(claims.get("scope")), "jwt")

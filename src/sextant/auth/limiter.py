@@ -13,12 +13,17 @@ import uuid
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import ClassVar, Protocol
 
 __all__ = ["FailureLimiter", "MemoryFailureLimiter", "RedisFailureLimiter"]
 
 
 class FailureLimiter(Protocol):
+    @property
+    def remote(self) -> bool:
+        """Answers over the network (callers on the event loop must not wait for it)."""
+        ...
+
     def retry_after(self, address: str) -> int | None:
         """Seconds until ``address`` may try again, or None when it may now."""
         ...
@@ -29,6 +34,8 @@ class FailureLimiter(Protocol):
 @dataclass
 class MemoryFailureLimiter:
     """In-process limiter (one server process); see the Redis one for several."""
+
+    remote: ClassVar[bool] = False
 
     max_failures: int = 20
     window_seconds: float = 60.0
@@ -76,6 +83,8 @@ class RedisFailureLimiter:
     Each failure is a member of a sorted set per address, scored by its time; members older
     than the window are trimmed on every call, and the key expires with the window.
     """
+
+    remote = True
 
     def __init__(
         self,

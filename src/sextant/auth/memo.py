@@ -16,9 +16,14 @@ from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from typing import Generic, TypeVar
 
-__all__ = ["CredentialMemo"]
+__all__ = ["CredentialMemo", "NeedsLookUp"]
 
 V = TypeVar("V")
+
+
+class NeedsLookUp(Exception):
+    """Internal, never an answer: the caller asked not to wait (it runs on the event loop) and
+    the value is not remembered; it asks again where blocking is allowed (a worker thread)."""
 
 
 class CredentialMemo(Generic[V]):
@@ -45,12 +50,17 @@ class CredentialMemo(Generic[V]):
             self._entries.move_to_end(key)
             return found[1]
 
-    def remember(self, key: Hashable, look_up: Callable[[], V | None]) -> V | None:
+    def remember(
+        self, key: Hashable, look_up: Callable[[], V | None], *, wait: bool = True
+    ) -> V | None:
         """The value under ``key``, or ``look_up()``'s, remembered when it is not None
-        (failures are looked up again every time)."""
+        (failures are looked up again every time). Without ``wait``, a value that is not
+        remembered raises :class:`NeedsLookUp` instead of being looked up."""
         found = self.get(key)
         if found is not None:
             return found
+        if not wait:
+            raise NeedsLookUp()
         stamp = self.stamp()
         found = look_up()
         if found is not None:

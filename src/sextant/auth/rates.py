@@ -16,7 +16,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, ClassVar, Protocol
 
 from sextant.errors import RateLimitedError
 
@@ -36,6 +36,11 @@ class RateLimitedForUser(RateLimitedError):
 class Rates(Protocol):
     per_minute: int
 
+    @property
+    def remote(self) -> bool:
+        """Answers over the network (callers on the event loop must not wait for it)."""
+        ...
+
     def wait(self, user: int) -> float:
         """Take one from ``user``'s bucket: 0 when allowed, else the seconds until it would be
         (nothing is taken then)."""
@@ -47,6 +52,8 @@ class Rates(Protocol):
 @dataclass
 class MemoryRates:
     """Buckets in this process (one server process; see :class:`RedisRates` for several)."""
+
+    remote: ClassVar[bool] = False
 
     per_minute: int
     clock: Callable[[], float] = time.monotonic
@@ -93,6 +100,8 @@ return tostring(wait)
 class RedisRates:
     """The same buckets shared by every worker and server through Redis."""
 
+    remote = True
+
     def __init__(self, url: str, per_minute: int, name: str, prefix: str = "sextant") -> None:
         import redis
 
@@ -116,6 +125,10 @@ class UserRates:
     def __init__(self, rates: Rates | None, what: str) -> None:
         self.rates = rates
         self.what = what
+
+    @property
+    def remote(self) -> bool:
+        return self.rates is not None and self.rates.remote
 
     def take(self, user: int) -> None:
         """Count one for ``user``; 429 ``rate_limited`` with Retry-After past the limit."""

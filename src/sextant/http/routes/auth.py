@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
 
 from sextant.errors import InvalidRequestError
 from sextant.http import params
-from sextant.http.deps import client_address, get_service
+from sextant.http.deps import Service, client_address
 from sextant.operations.arguments import SessionArguments, SsoGetArguments
-from sextant.service import Sextant
 
 __all__ = ["router"]
 
@@ -28,7 +25,7 @@ class SsoResponse(BaseModel):
 def sso(
     body: SessionArguments,
     request: Request,
-    service: Annotated[Sextant, Depends(get_service)],
+    service: Service,
 ) -> SsoResponse:
     grant = service.exchange_jwt(body.jwt, client_address(request))
     return SsoResponse(
@@ -50,9 +47,7 @@ class SsoToken(BaseModel):
     summary="Exchange a JWT for a session token, Metabase's way (`token=true`)",
     openapi_extra=params.documented(SsoGetArguments, "jwt"),
 )
-def sso_get(
-    jwt: str, request: Request, service: Annotated[Sextant, Depends(get_service)]
-) -> SsoToken:
+def sso_get(jwt: str, request: Request, service: Service) -> SsoToken:
     arguments = params.query_arguments(SsoGetArguments, request.query_params)
     if not arguments.token:
         raise InvalidRequestError(
