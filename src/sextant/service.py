@@ -16,6 +16,7 @@ from sextant.admin import Credentials
 from sextant.auth.authenticator import Authenticator, AuthPolicy
 from sextant.auth.bearer import JwtConfig
 from sextant.auth.limiter import FailureLimiter, MemoryFailureLimiter, RedisFailureLimiter
+from sextant.auth.memo import NeedsLookUp
 from sextant.auth.principal import Principal
 from sextant.auth.rates import UserRates
 from sextant.cards.classic import Classic
@@ -212,12 +213,30 @@ class Sextant:
                 self._checked = time.monotonic()
             return self._snapshot
 
+    def snapshot_in_memory(self) -> bool:
+        """Whether :meth:`snapshot` answers without I/O now: loaded, and not due for its
+        version check. The HTTP layer then answers from it on the event loop."""
+        return (
+            self._snapshot is not None
+            and time.monotonic() - self._checked <= SNAPSHOT_CHECK_SECONDS
+        )
+
+    def answers_without_io(self) -> bool:
+        """Whether preparing a ready query token needs no I/O now: the snapshot is in memory,
+        the token key is known and query rates are counted in this process."""
+        return (
+            self.snapshot_in_memory()
+            and self._token_secret is not None
+            and not self.query_rates.remote
+        )
+
     def _model_changed(self) -> None:
         with self._snapshot_lock:
             self._snapshot = None
         self.fingerprint_cache.clear()
         self.auth.memo.clear()  # groups and users may have changed with the model
         self.queries.forget_plans()
+        self.api.forget_details()
         with self._snapshot_lock:
             self._search = None
         self._jwt_config = None
@@ -312,9 +331,15 @@ class Sextant:
             provisioning=model_settings.provisioning,
         )
 
-    def authenticate(self, headers: Mapping[str, str], client: str, scope: str | None) -> Principal:
-        """The caller of a request, with ``scope`` checked when the endpoint has one."""
-        principal = self.auth.authenticate(headers, client)
+    def authenticate(
+        self, headers: Mapping[str, str], client: str, scope: str | None, *, wait: bool = True
+    ) -> Principal:
+        """The caller of a request, with ``scope`` checked when the endpoint has one. Without
+        ``wait`` (on the event loop), :class:`~sextant.auth.memo.NeedsLookUp` when that would
+        mean I/O (see :meth:`Authenticator.authenticate`)."""
+        if not wait and self.request_rates.remote:
+            raise NeedsLookUp()
+        principal = self.auth.authenticate(headers, client, wait=wait)
         self.request_rates.take(principal.user_id)
         if scope is not None and not principal.allows(scope):
             raise ScopeError()

@@ -10,11 +10,13 @@ concurrency gate and the audit.
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable, Hashable
 from typing import TYPE_CHECKING, Any
 
 import anyio
 
 from sextant.auth.principal import Principal
+from sextant.cache import LRU
 from sextant.cards.parameters import CardQueryRequest
 from sextant.errors import ForbiddenError, NotFoundError
 from sextant.operations.arguments import (
@@ -57,6 +59,28 @@ class AgentAPI:
 
     def __init__(self, core: Sextant) -> None:
         self.core = core
+        # details without field values depend only on the model and the caller's groups and
+        # attributes: built once per permission fingerprint and model version, then shared
+        # (callers never change an answer)
+        self._details: LRU[dict[str, Any]] = LRU(2048)
+
+    def _detail(
+        self, principal: Principal, what: Hashable, build: Callable[[], dict[str, Any]]
+    ) -> dict[str, Any]:
+        key = (
+            what,
+            self.core.snapshot().version,
+            principal.groups,
+            tuple(sorted(principal.attributes.items())),
+        )
+        found = self._details.get(key)
+        if found is None:
+            found = build()
+            self._details.put(key, found)
+        return found
+
+    def forget_details(self) -> None:
+        self._details.clear()
 
     # -- the Agent API ---------------------------------------------------------------------
     @operation("ping")
@@ -68,12 +92,26 @@ class AgentAPI:
     @operation("table_detail", TABLE_READ, arguments=TableArguments)
     def table_detail(self, principal: Principal, args: TableArguments) -> dict[str, Any]:
         """Table details: fields, related tables, metrics, measures, segments."""
-        return self.core.discovery().table_detail(principal, args.table_id, args.flags())
+        flags = args.flags()
+
+        def build() -> dict[str, Any]:
+            return self.core.discovery().table_detail(principal, args.table_id, flags)
+
+        if flags.field_values:  # values come from statistics and sandboxes: never shared
+            return build()
+        return self._detail(principal, ("table", args.table_id, flags), build)
 
     @operation("metric_detail", METRIC_READ, arguments=MetricArguments)
     def metric_detail(self, principal: Principal, args: MetricArguments) -> dict[str, Any]:
         """Metric details: queryable dimensions, default time dimension, segments."""
-        return self.core.discovery().metric_detail(principal, args.metric_id, args.flags())
+        flags = args.flags()
+
+        def build() -> dict[str, Any]:
+            return self.core.discovery().metric_detail(principal, args.metric_id, flags)
+
+        if flags.field_values:  # values come from statistics and sandboxes: never shared
+            return build()
+        return self._detail(principal, ("metric", args.metric_id, flags), build)
 
     @operation("table_field_values", TABLE_READ, arguments=FieldValuesArguments)
     def table_field_values(
@@ -146,6 +184,16 @@ class AgentAPI:
     def prepare_execute(self, principal: Principal, args: ExecuteArguments) -> Prepared:
         """Run a query token as the caller (prepared here; :meth:`run` runs it)."""
         return self.core.queries.prepare(principal, args.query)
+
+    def details_without_io(self, field_values: bool) -> bool:
+        """Whether a table or metric detail would do no I/O now (the model in memory; field
+        values read statistics)."""
+        return not field_values and self.core.snapshot_in_memory()
+
+    def prepares_without_io(self) -> bool:
+        """Whether :meth:`prepare_execute` would do no I/O now (it may then run on the event
+        loop; otherwise in a worker thread)."""
+        return self.core.answers_without_io()
 
     @operation("query", CONSTRUCT, EXECUTE, arguments=QueryRequest)
     def prepare_query(self, principal: Principal, request: QueryRequest) -> Prepared:

@@ -6,7 +6,7 @@ paths answers 405 with ``Allow`` naming what the path does serve.
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Body, Request
 from fastapi.concurrency import run_in_threadpool
@@ -15,6 +15,7 @@ from starlette.routing import Match
 
 from sextant.cards.parameters import CardQueryRequest
 from sextant.http import params
+from sextant.http.answers import JsonAnswer
 from sextant.http.deps import API, Caller
 from sextant.http.streaming import outcome_response
 from sextant.operations.arguments import (
@@ -39,13 +40,13 @@ def _collection_id(raw: str) -> int | str:
 
 
 @router.get("/user/current", summary="Who the credentials speak for")
-def current_user(caller: Caller, api: API) -> dict[str, Any]:
-    return api.current_user(caller)
+def current_user(caller: Caller, api: API) -> JsonAnswer:
+    return JsonAnswer(api.current_user(caller))
 
 
 @router.get("/database", summary="Databases holding at least one table the caller may query")
-def databases(caller: Caller, api: API) -> dict[str, Any]:
-    return api.databases(caller)
+def databases(caller: Caller, api: API) -> JsonAnswer:
+    return JsonAnswer(api.databases(caller))
 
 
 @router.get(
@@ -53,22 +54,22 @@ def databases(caller: Caller, api: API) -> dict[str, Any]:
     summary="One database (`?include=tables` adds its tables)",
     openapi_extra=params.documented(DatabaseArguments, "database_id"),
 )
-def database(database_id: str, request: Request, caller: Caller, api: API) -> dict[str, Any]:
+def database(database_id: str, request: Request, caller: Caller, api: API) -> JsonAnswer:
     args = params.query_arguments(
         DatabaseArguments, request.query_params, database_id=params.entity_id(database_id)
     )
-    return api.database(caller, args)
+    return JsonAnswer(api.database(caller, args))
 
 
 @router.get("/collection", summary="Collections the caller may read")
-def collections(caller: Caller, api: API) -> list[dict[str, Any]]:
-    return api.collections(caller)
+def collections(caller: Caller, api: API) -> JsonAnswer:
+    return JsonAnswer(api.collections(caller))
 
 
 @router.get("/collection/{collection_id}", summary="One collection (or `root`)")
-def collection(collection_id: str, caller: Caller, api: API) -> dict[str, Any]:
+def collection(collection_id: str, caller: Caller, api: API) -> JsonAnswer:
     args = CollectionArguments(collection_id=_collection_id(collection_id))
-    return api.collection(caller, args)
+    return JsonAnswer(api.collection(caller, args))
 
 
 @router.get(
@@ -76,15 +77,13 @@ def collection(collection_id: str, caller: Caller, api: API) -> dict[str, Any]:
     summary="Cards and metrics of a collection (`models`, `limit`, `offset`)",
     openapi_extra=params.documented(CollectionItemsArguments, "collection_id"),
 )
-def collection_items(
-    collection_id: str, request: Request, caller: Caller, api: API
-) -> dict[str, Any]:
+def collection_items(collection_id: str, request: Request, caller: Caller, api: API) -> JsonAnswer:
     args = params.query_arguments(
         CollectionItemsArguments,
         request.query_params,
         collection_id=_collection_id(collection_id),
     )
-    return api.collection_items(caller, args)
+    return JsonAnswer(api.collection_items(caller, args))
 
 
 @router.get(
@@ -92,13 +91,15 @@ def collection_items(
     summary="Cards the caller may read (`f`: all, database, table, …)",
     openapi_extra=params.documented(CardListArguments),
 )
-def cards(request: Request, caller: Caller, api: API) -> list[dict[str, Any]]:
-    return api.cards(caller, params.query_arguments(CardListArguments, request.query_params))
+def cards(request: Request, caller: Caller, api: API) -> JsonAnswer:
+    return JsonAnswer(
+        api.cards(caller, params.query_arguments(CardListArguments, request.query_params))
+    )
 
 
 @router.get("/card/{card_id}", summary="A card: result columns and parameters, never SQL")
-def card(card_id: str, caller: Caller, api: API) -> dict[str, Any]:
-    return api.card(caller, CardArguments(card_id=params.entity_id(card_id)))
+def card(card_id: str, caller: Caller, api: API) -> JsonAnswer:
+    return JsonAnswer(api.card(caller, CardArguments(card_id=params.entity_id(card_id))))
 
 
 @router.post(

@@ -61,7 +61,10 @@ def construct_query(body: QueryRequest, caller: Caller, api: API) -> dict[str, A
     responses={202: {"description": "completed or failed, see `status`"}},
 )
 async def execute(body: ExecuteArguments, caller: Caller, api: API) -> StreamingResponse:
-    prepared = await run_in_threadpool(api.prepare_execute, caller, body)
+    if api.prepares_without_io():  # a thread hop costs more than checking a ready token
+        prepared = api.prepare_execute(caller, body)
+    else:
+        prepared = await run_in_threadpool(api.prepare_execute, caller, body)
     return outcome_response(api, prepared)
 
 

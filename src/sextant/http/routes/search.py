@@ -8,6 +8,7 @@ from fastapi import APIRouter, Request
 from pydantic import BaseModel
 
 from sextant.http import params
+from sextant.http.answers import JsonAnswer
 from sextant.http.deps import API, Caller
 from sextant.operations.arguments import SearchArguments
 
@@ -32,13 +33,14 @@ class SearchResponse(BaseModel):
 @router.post(
     "/search",
     summary="Find tables and metrics (keyword + semantic, fused)",
+    response_model=SearchResponse,
     openapi_extra=params.documented(SearchArguments, "term_queries", "semantic_queries"),
 )
-def search(body: SearchBody, request: Request, caller: Caller, api: API) -> SearchResponse:
+def search(body: SearchBody, request: Request, caller: Caller, api: API) -> JsonAnswer:
     args = params.query_arguments(
         SearchArguments,
         request.query_params,
         term_queries=body.term_queries,
         semantic_queries=body.semantic_queries,
     )
-    return SearchResponse(**api.search(caller, args))
+    return JsonAnswer(api.search(caller, args))
