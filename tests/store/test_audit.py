@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, event, func, select
 
 from sextant.store import schema as s
 from sextant.store.audit import AuditLog
@@ -108,3 +108,16 @@ def test_a_row_that_cannot_be_written_does_not_take_the_batch_with_it(engine: En
     bad = {**base, "action": None, "row_count": 9}  # action is NOT NULL
     log._write_retrying([*good[:2], bad, good[2]])
     assert _count(engine) == 3
+
+
+def test_rows_arriving_within_the_linger_share_one_commit(engine: Engine) -> None:
+    commits: list[int] = []
+    event.listen(engine, "commit", lambda conn: commits.append(1))
+    log = AuditLog(engine, linger=0.5)
+    for i in range(20):  # a steady trickle, each row 10 ms after the last
+        _row(log, i)
+        threading.Event().wait(0.01)
+    log.flush()
+    assert _count(engine) == 20
+    assert len(commits) == 1, commits  # without the linger: one commit per row
+    log.close()
