@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from sextant.query.compile import OutputColumn
 
@@ -142,8 +143,23 @@ def _as_declared(base_type: str, zone: str) -> Callable[[Any], Any]:
 _PLAIN = frozenset({"type/Text", "type/Boolean"})
 
 
+_UTC = frozenset({"UTC", "Etc/UTC", "Z"})
+
+
+def _utc_texts(column: pa.ChunkedArray) -> list[Any]:
+    """Timestamps written as UTC ISO-8601 by Arrow, not one Python datetime at a time (a
+    naive value is UTC's wall clock, an aware one is moved to UTC): what ``_instant`` writes
+    for the UTC zone, microseconds shown only when there are some."""
+    zone = column.type.tz
+    micro = pc.cast(column, pa.timestamp("us", tz=zone and "UTC"), safe=False)
+    texts: list[str | None] = pc.strftime(micro, format="%Y-%m-%dT%H:%M:%S").to_pylist()
+    return [None if t is None else (t[:-7] if t.endswith(".000000") else t) + "Z" for t in texts]
+
+
 def _column_values(column: pa.ChunkedArray, base_type: str, zone: str = "UTC") -> list[Any]:
     """A column's values ready for JSON, converting only where the type needs it."""
+    if base_type == "type/DateTime" and zone in _UTC and pa.types.is_timestamp(column.type):
+        return _utc_texts(column)
     values: list[Any] = column.to_pylist()
     if base_type in _PLAIN and all(isinstance(v, str | bool) or v is None for v in values):
         return values
@@ -190,19 +206,34 @@ def column_objects(columns: Sequence[OutputColumn]) -> list[dict[str, Any]]:
 
 
 def body_chunks(
-    result: QueryResult, extra: Mapping[str, Any] | None = None, *, batch: int = 500
+    result: QueryResult,
+    extra: Mapping[str, Any] | None = None,
+    *,
+    batch: int = 500,
+    chunk: int = 65_536,
 ) -> Iterator[str]:
-    """The success body, in pieces: header, rows by batches, trailer (with ``extra``)."""
-    yield '{"status":"completed","data":{"cols":' + _dumps(column_objects(result.columns))
-    yield ',"rows":['
+    """The success body, in pieces of about ``chunk`` characters (a small body is one piece:
+    every piece costs a trip through the server's middleware): header, rows by batches of
+    ``batch``, trailer (with ``extra``)."""
+    pending = [
+        '{"status":"completed","data":{"cols":' + _dumps(column_objects(result.columns)),
+        ',"rows":[',
+    ]
+    size = sum(map(len, pending))
     rows = result.rows
     for start in range(0, len(rows), batch):
-        yield ("," if start else "") + _dumps(rows[start : start + batch])[1:-1]
+        piece = ("," if start else "") + _dumps(rows[start : start + batch])[1:-1]
+        pending.append(piece)
+        size += len(piece)
+        if size >= chunk:
+            yield "".join(pending)
+            pending, size = [], 0
     trailer: dict[str, Any] = {"row_count": result.row_count, "running_time": result.running_ms}
     if result.truncated:
         trailer |= {"truncated": True, "row_limit": result.row_limit}
     trailer |= dict(extra or {})
-    yield "]}," + _dumps(trailer)[1:]
+    pending.append("]}," + _dumps(trailer)[1:])
+    yield "".join(pending)
 
 
 def failed_body(message: str, extra: Mapping[str, Any] | None = None) -> str:

@@ -1,0 +1,49 @@
+"""Timestamps are written by Arrow in one pass for the UTC report zone: the same text the
+value-by-value conversion writes, for every unit, zone and instant (generated); the execute
+body is written in as few pieces as its size allows."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+import pyarrow as pa
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from sextant.query.compile import OutputColumn
+from sextant.query.results import QueryResult, _as_declared, _column_values, body_chunks
+
+INSTANTS = st.datetimes(min_value=dt.datetime(1900, 1, 1), max_value=dt.datetime(2200, 1, 1))
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    values=st.lists(st.none() | INSTANTS, max_size=20),
+    unit=st.sampled_from(["s", "ms", "us", "ns"]),
+    zone=st.sampled_from([None, "UTC", "America/New_York", "Asia/Kolkata", "+05:30"]),
+)
+def test_arrow_writes_what_python_writes(
+    values: list[dt.datetime | None], unit: str, zone: str | None
+) -> None:
+    column = pa.chunked_array([pa.array(values, type=pa.timestamp("us", tz=zone))])
+    column = column.cast(pa.timestamp(unit, tz=zone), safe=False)  # truncated to the unit
+    one_by_one = [_as_declared("type/DateTime", "UTC")(v) for v in column.to_pylist()]
+    assert _column_values(column, "type/DateTime", "UTC") == one_by_one
+    assert all(t is None or t.endswith("Z") for t in one_by_one)
+
+
+@pytest.mark.parametrize("rows", [0, 1, 499, 500, 501, 5000])
+def test_the_body_is_one_piece_when_small_and_whole_when_joined(rows: int) -> None:
+    columns = (OutputColumn("ID", "ID", "type/Integer"), OutputColumn("NAME", "Name", "type/Text"))
+    values = [[n, f'name "{n}" é'] for n in range(rows)]
+    result = QueryResult(columns, values, running_ms=3, truncated=True, row_limit=rows)
+    pieces = list(body_chunks(result, {"database_id": 1}, chunk=4096))
+    body = json.loads("".join(pieces))
+    assert body["data"]["rows"] == values and body["row_count"] == rows
+    assert body["truncated"] is True and body["database_id"] == 1
+    if len("".join(pieces)) < 4096:
+        assert len(pieces) == 1
+    else:
+        assert len(pieces) > 1 and all(len(p) < 4096 + 40_000 for p in pieces)
