@@ -73,6 +73,8 @@ def _aggregation_semantics(agg: RAggregation) -> str | None:
 
 @dataclass(frozen=True)
 class Compiled:
+    # the query; for a plan reused across values (sextant.query.plans), the expression of its
+    # shape, whose values are markers: it gives the schema, ``sql`` is what runs
     expr: ir.Table
     columns: tuple[OutputColumn, ...]  # the leading columns of ``expr`` to return
     row_cap: int  # rows returned at most

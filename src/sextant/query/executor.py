@@ -35,6 +35,7 @@ from sextant.query.paging import (
     decode_continuation,
     encode_continuation,
 )
+from sextant.query.plans import PlanShapes
 from sextant.query.problems import Problems
 from sextant.query.resolve import Resolved, normalize, resolve
 from sextant.query.result_cache import ResultCache, result_key
@@ -131,6 +132,7 @@ class QueryEngine:
         self.limits = limits
         self.schemas = TableSchemas(warehouses)
         self._plans: LRU[Compiled] = LRU(512)
+        self.shapes = PlanShapes()  # plans reused across values: sextant.query.plans
         self.results = results
         self.rates = rates or UserRates(None, "query executions")
 
@@ -160,7 +162,7 @@ class QueryEngine:
         """Resolve for ``principal`` and compile (sandboxes included), with the SQL text."""
         snapshot = self.snapshot()
         resolved = resolve(norm, principal, snapshot)
-        return resolved, self._compile(principal, resolved, snapshot)
+        return resolved, self._compile(principal, resolved, snapshot, reuse=False)
 
     def _compile(
         self,
@@ -168,18 +170,36 @@ class QueryEngine:
         resolved: Resolved,
         snapshot: Snapshot,
         page: Page | None = None,
+        *,
+        reuse: bool = True,
     ) -> Compiled:
+        """Compiled with its SQL; with ``reuse``, from the plan of its shape when there is
+        one (its expression is then the shape's, good for the schema only: run ``sql``)."""
         database = snapshot.databases[resolved.table.database_id]
-        compiled = compile_query(
-            resolved,
-            principal,
-            snapshot,
-            self.schemas.opener(database.name, snapshot.version),
-            raw_cap=self.limits.raw_rows,
-            aggregated_cap=self.limits.aggregated_rows,
-            page=page,
+        opener = self.schemas.opener(database.name, snapshot.version)
+
+        def build(query: Resolved) -> Compiled:
+            return compile_query(
+                query,
+                principal,
+                snapshot,
+                opener,
+                raw_cap=self.limits.raw_rows,
+                aggregated_cap=self.limits.aggregated_rows,
+                page=page,
+            )
+
+        context = (
+            principal.user_id,
+            principal.groups,
+            tuple(sorted(principal.attributes.items())),
+            snapshot.version,
+            page,
         )
-        return replace(compiled, sql=to_sql(compiled.expr, database.engine))
+        if not reuse:
+            compiled = build(resolved)
+            return replace(compiled, sql=to_sql(compiled.expr, database.engine))
+        return self.shapes.compiled(resolved, context, database.engine, build)
 
     # -- prepare ---------------------------------------------------------------------------
     def prepare(self, principal: Principal, token: object) -> Prepared:
@@ -266,6 +286,7 @@ class QueryEngine:
 
     def forget_plans(self) -> None:
         self._plans.clear()
+        self.shapes.clear()
         self.schemas.clear()
 
     # -- run -------------------------------------------------------------------------------
