@@ -47,6 +47,7 @@ class AuditLog:
         self._closed = False
         self._guard = threading.Lock()
         self._registered = False
+        self._hurry = threading.Event()  # set while someone waits for the queue to empty
 
     def record(
         self,
@@ -83,7 +84,11 @@ class AuditLog:
         """Return once the queue is empty: every row recorded so far is written (under a
         steady flow of new rows it waits for those too)."""
         if self._thread is not None:
-            self._queue.join()
+            self._hurry.set()
+            try:
+                self._queue.join()
+            finally:
+                self._hurry.clear()
 
     def close(self) -> None:
         """Write what is queued and stop the writer (idempotent); rows recorded afterwards are
@@ -93,6 +98,7 @@ class AuditLog:
             thread = self._thread
             if thread is not None and thread.is_alive():
                 self._queue.put(None)  # under the guard: no second writer can start
+                self._hurry.set()
         if thread is not None:
             thread.join(timeout=60)
         if self._registered:
@@ -116,14 +122,16 @@ class AuditLog:
 
     def _run(self) -> None:
         while True:
-            first = self._queue.get()
+            first = self._queue.get()  # idle: the next row wakes the writer
             rows = [] if first is None else [first]
             stop = first is None
-            until = time.monotonic() + self.linger
+            if not stop and self._queue.qsize() < self.batch:
+                # let rows gather without waking for each (a woken writer takes the GIL from
+                # the requests); flush and close cut the wait short
+                self._hurry.wait(self.linger)
             while not stop and len(rows) < self.batch:
-                left = until - time.monotonic()
                 try:
-                    item = self._queue.get(timeout=left) if left > 0 else self._queue.get_nowait()
+                    item = self._queue.get_nowait()
                 except queue.Empty:
                     break
                 if item is None:

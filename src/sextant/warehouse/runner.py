@@ -295,13 +295,17 @@ class Watchdog:
     def watch(self, execution: Execution, timeout: float) -> None:
         with self._cond:
             self._counter += 1
-            heapq.heappush(self._deadlines, (time.monotonic() + timeout, self._counter, execution))
+            entry = (time.monotonic() + timeout, self._counter, execution)
+            heapq.heappush(self._deadlines, entry)
             if self._thread is None or not self._thread.is_alive():
                 self._thread = threading.Thread(
                     target=self._run, name="sextant-watchdog", daemon=True
                 )
                 self._thread.start()
-            self._cond.notify()
+            elif self._deadlines[0] is entry:
+                # only a deadline earlier than every other one changes the watchdog's sleep:
+                # waking it for each query cost the query a GIL hand-off
+                self._cond.notify()
 
     def _run(self) -> None:
         with self._cond:
