@@ -14,9 +14,6 @@ the server and wrk, so the figures are a floor; compare ratios, not absolute num
 from __future__ import annotations
 
 import argparse
-import json
-import os
-import re
 import shutil
 import signal
 import subprocess
@@ -25,62 +22,20 @@ import tempfile
 import threading
 import time
 from pathlib import Path
-from typing import Any
 
 import duckdb
 import httpx
+from common import SECRET, free_ports, sextant_env, wrk
 
 from sextant.auth.tokens import make_jwt
 from sextant.demo.setup import prepare_demo
 
-SECRET = "benchmark-secret-0123456789abcdef0123456789"
-PORT = 8791
 HERE = Path(__file__).resolve().parent
 
-LUA = """
-wrk.method = "{method}"
-wrk.headers["Authorization"] = "Bearer {token}"
-wrk.headers["Content-Type"] = "application/json"
-{body}
-"""
 
-
-def wrk(
-    url: str, method: str, body: dict[str, Any] | None, seconds: float, connections: int
-) -> dict[str, float]:
-    """req/s, p50 and p99 (ms) and non-2xx answers of one wrk run."""
-    token = make_jwt(SECRET, "analyst@example.com")
-    script = LUA.format(
-        method=method,
-        token=token,
-        body=f"wrk.body = {json.dumps(json.dumps(body))}" if body is not None else "",
-    )
-    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as handle:
-        handle.write(script)
-    try:
-        command = ["wrk", "-t2", f"-c{connections}", f"-d{seconds:g}s", "--latency"]
-        done = subprocess.run(
-            [*command, "-s", handle.name, url], capture_output=True, text=True, check=True
-        )
-    finally:
-        os.unlink(handle.name)
-    text = done.stdout
-    rate = float(re.search(r"Requests/sec:\s+([\d.]+)", text).group(1))  # type: ignore[union-attr]
-
-    def percentile(label: str) -> float:
-        found = re.search(rf"^\s+{label}%\s+([\d.]+)(us|ms|s)", text, re.M)
-        if found is None:
-            return float("nan")
-        value, unit = float(found.group(1)), found.group(2)
-        return value / 1000 if unit == "us" else value * 1000 if unit == "s" else value
-
-    bad = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", text)
-    return {
-        "rate": rate,
-        "p50": percentile("50"),
-        "p99": percentile("99"),
-        "bad": float(bad.group(1)) if bad else 0.0,
-    }
+def bearer() -> dict[str, str]:
+    """A fresh token (Sextant refuses tokens issued more than a few minutes ago)."""
+    return {"Authorization": f"Bearer {make_jwt(SECRET, 'analyst@example.com')}"}
 
 
 def wait_ready(url: str, headers: dict[str, str]) -> None:
@@ -149,15 +104,8 @@ def main() -> None:
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is not installed: `make bench-tools` (or apt-get install wrk)")
-    headers = {"Authorization": f"Bearer {make_jwt(SECRET, 'analyst@example.com')}"}
-    env = {k: v for k, v in os.environ.items() if not k.startswith("SEXTANT_")}
-    env |= {
-        "SEXTANT_JWT_SECRET": SECRET,
-        "SEXTANT_LOG_LEVEL": "warning",
-        "FLOOR_JWT_SECRET": SECRET,
-    }
-    env |= {"SEXTANT_USER_REQUESTS_PER_MINUTE": "0", "SEXTANT_USER_QUERIES_PER_MINUTE": "0"}
-    env |= {"SEXTANT_ENV_FILE": ""}
+    headers = bearer()
+    env = sextant_env() | {"FLOOR_JWT_SECRET": SECRET}
     print(
         f"wrk, {args.connections} connections, {args.seconds:g} s per line, demo scale {args.scale}"
     )
@@ -170,28 +118,33 @@ def main() -> None:
         direct = duckdb_threads(files.warehouse, 'SELECT COUNT(*) FROM "PRODUCTS"', args.seconds)
         print(f"{'':>7} {'DuckDB, 8 threads, same SQL':28} {direct:8.0f}")
         for workers in (1, 2):
+            port = free_ports(1)[0]
             floor = serve(
                 [sys.executable, "-m", "uvicorn", "floor_app:app", "--app-dir", str(HERE),
-                 "--port", str(PORT), "--workers", str(workers), "--log-level", "warning",
+                 "--port", str(port), "--workers", str(workers), "--log-level", "warning",
                  "--no-access-log"],
                 env,
             )  # fmt: skip
             try:
-                wait_ready(f"http://127.0.0.1:{PORT}/ping", headers)
+                wait_ready(f"http://127.0.0.1:{port}/ping", headers)
                 base = wrk(
-                    f"http://127.0.0.1:{PORT}/ping", "GET", None, args.seconds, args.connections
+                    f"http://127.0.0.1:{port}/ping",
+                    headers=bearer(),
+                    seconds=args.seconds,
+                    connections=args.connections,
                 )
             finally:
                 stop(floor)
             line(workers, "floor: FastAPI + PyJWT ping", base, base["rate"])
             server = serve(
                 [sys.executable, "-m", "sextant", "serve", "--config", str(files.model),
-                 "--data-dir", str(files.data_dir), "--port", str(PORT), "--workers", str(workers)],
+                 "--data-dir", str(files.data_dir), "--port", str(port), "--workers", str(workers)],
                 env,
             )  # fmt: skip
-            api = f"http://127.0.0.1:{PORT}/api/agent/v1"
+            api = f"http://127.0.0.1:{port}/api/agent/v1"
             try:
                 wait_ready(f"{api}/ping", headers)
+                headers = bearer()
                 orders = 1  # table ids are stable: ORDERS is the first table of the demo
                 body = {"table_id": 3, "aggregations": [{"function": "count"}]}
                 token = httpx.post(f"{api}/construct-query", headers=headers, json=body).json()[
@@ -204,7 +157,14 @@ def main() -> None:
                     ("execute count, ready token", "POST", "/execute", {"query": token}),
                 ]
                 for name, method, path, payload in lines:
-                    got = wrk(api + path, method, payload, args.seconds, args.connections)
+                    got = wrk(
+                        api + path,
+                        method=method,
+                        headers=bearer(),
+                        body=payload,
+                        seconds=args.seconds,
+                        connections=args.connections,
+                    )
                     extra = f"  {got['rate'] / direct:.2f}x DuckDB" if path == "/execute" else ""
                     line(workers, name, got, base["rate"], extra)
             finally:
