@@ -53,6 +53,7 @@ from sextant.warehouse.pool import Warehouses
 __all__ = ["SNAPSHOT_CHECK_SECONDS", "CheckResult", "Sextant", "SyncReport"]
 
 SNAPSHOT_CHECK_SECONDS = 2.0
+_IN_MEMORY_MARGIN = 0.5  # see Sextant.snapshot_in_memory
 
 log = logging.getLogger("sextant")
 
@@ -214,11 +215,12 @@ class Sextant:
             return self._snapshot
 
     def snapshot_in_memory(self) -> bool:
-        """Whether :meth:`snapshot` answers without I/O now: loaded, and not due for its
-        version check. The HTTP layer then answers from it on the event loop."""
+        """Whether :meth:`snapshot` answers without I/O now and for the next half second
+        (loaded, and its version check not due before then): the HTTP layer then answers from
+        it on the event loop, and the check does not come due between this and the answer."""
         return (
             self._snapshot is not None
-            and time.monotonic() - self._checked <= SNAPSHOT_CHECK_SECONDS
+            and time.monotonic() - self._checked <= SNAPSHOT_CHECK_SECONDS - _IN_MEMORY_MARGIN
         )
 
     def answers_without_io(self) -> bool:

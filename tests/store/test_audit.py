@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -120,4 +121,28 @@ def test_rows_arriving_within_the_linger_share_one_commit(engine: Engine) -> Non
     log.flush()
     assert _count(engine) == 20
     assert len(commits) == 1, commits  # without the linger: one commit per row
+    log.close()
+
+
+def test_concurrent_flushes_all_return_promptly(engine: Engine) -> None:
+    log = AuditLog(engine, linger=5.0)  # a flush must cut the linger short, for every flusher
+    _row(log, 1)
+    began = threading.Event()
+    done: list[float] = []
+
+    def flush() -> None:
+        began.wait()
+        start = time.monotonic()
+        log.flush()
+        done.append(time.monotonic() - start)
+
+    threads = [threading.Thread(target=flush) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    began.set()
+    for _ in range(3):
+        _row(log, 2)
+    for thread in threads:
+        thread.join(20)
+    assert len(done) == 4 and max(done) < 4.0, done
     log.close()

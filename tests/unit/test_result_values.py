@@ -47,3 +47,12 @@ def test_the_body_is_one_piece_when_small_and_whole_when_joined(rows: int) -> No
         assert len(pieces) == 1
     else:
         assert len(pieces) > 1 and all(len(p) < 4096 + 40_000 for p in pieces)
+
+
+def test_values_that_do_not_fit_microseconds_keep_every_digit() -> None:
+    column = pa.chunked_array([pa.array([1_000_000_001, -1, None], type=pa.timestamp("ns"))])
+    assert _column_values(column, "type/DateTime", "UTC") == [
+        "1970-01-01T00:00:01.000000001Z",
+        "1969-12-31T23:59:59.999999999Z",
+        None,
+    ]

@@ -35,3 +35,12 @@ def test_deadlines_after_the_first_fire_without_waking_it() -> None:
     assert _stopped_within(first, 3.0) is not None
     assert _stopped_within(second, 3.0) is not None
     assert first.timed_out and second.timed_out
+
+
+def test_finished_queries_leave_the_heap_as_new_ones_come() -> None:
+    dog = Watchdog()
+    for _ in range(1000):
+        execution = Execution()
+        dog.watch(execution, 60.0)
+        execution.finish()
+    assert len(dog._deadlines) <= 2  # not 1,000 entries held for a minute

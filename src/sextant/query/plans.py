@@ -180,8 +180,11 @@ def _learn(
 ) -> _Shape | None:
     """The shape of ``marked``, if putting ``values`` in its markers' places writes exactly
     ``own``'s SQL (each marker found once in the tree)."""
-    compiled = build(marked)
-    tree, dialect = to_sqlglot(compiled.expr, engine)
+    try:
+        compiled = build(marked)
+        tree, dialect = to_sqlglot(compiled.expr, engine)
+    except Exception:  # a marker the compilation refused: this shape is compiled each time
+        return None
     markers = tuple(_marker(v, n) for n, v in enumerate(values))
     literals = list(tree.find_all(sge.Literal))
     for marker in markers:

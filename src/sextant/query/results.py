@@ -146,12 +146,16 @@ _PLAIN = frozenset({"type/Text", "type/Boolean"})
 _UTC = frozenset({"UTC", "Etc/UTC", "Z"})
 
 
-def _utc_texts(column: pa.ChunkedArray) -> list[Any]:
+def _utc_texts(column: pa.ChunkedArray) -> list[Any] | None:
     """Timestamps written as UTC ISO-8601 by Arrow, not one Python datetime at a time (a
     naive value is UTC's wall clock, an aware one is moved to UTC): what ``_instant`` writes
-    for the UTC zone, microseconds shown only when there are some."""
+    for the UTC zone, microseconds shown only when there are some. None when a value does not
+    fit microseconds exactly (nanoseconds, out of range): those go one at a time as before."""
     zone = column.type.tz
-    micro = pc.cast(column, pa.timestamp("us", tz=zone and "UTC"), safe=False)
+    try:
+        micro = pc.cast(column, pa.timestamp("us", tz=zone and "UTC"), safe=True)
+    except pa.ArrowInvalid:
+        return None
     texts: list[str | None] = pc.strftime(micro, format="%Y-%m-%dT%H:%M:%S").to_pylist()
     return [None if t is None else (t[:-7] if t.endswith(".000000") else t) + "Z" for t in texts]
 
@@ -159,7 +163,9 @@ def _utc_texts(column: pa.ChunkedArray) -> list[Any]:
 def _column_values(column: pa.ChunkedArray, base_type: str, zone: str = "UTC") -> list[Any]:
     """A column's values ready for JSON, converting only where the type needs it."""
     if base_type == "type/DateTime" and zone in _UTC and pa.types.is_timestamp(column.type):
-        return _utc_texts(column)
+        texts = _utc_texts(column)
+        if texts is not None:
+            return texts
     values: list[Any] = column.to_pylist()
     if base_type in _PLAIN and all(isinstance(v, str | bool) or v is None for v in values):
         return values

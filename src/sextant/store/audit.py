@@ -48,6 +48,7 @@ class AuditLog:
         self._guard = threading.Lock()
         self._registered = False
         self._hurry = threading.Event()  # set while someone waits for the queue to empty
+        self._hurrying = 0  # how many wait (under the guard)
 
     def record(
         self,
@@ -84,11 +85,16 @@ class AuditLog:
         """Return once the queue is empty: every row recorded so far is written (under a
         steady flow of new rows it waits for those too)."""
         if self._thread is not None:
-            self._hurry.set()
+            with self._guard:
+                self._hurrying += 1
+                self._hurry.set()
             try:
                 self._queue.join()
             finally:
-                self._hurry.clear()
+                with self._guard:
+                    self._hurrying -= 1
+                    if not self._hurrying and not self._closed:
+                        self._hurry.clear()
 
     def close(self) -> None:
         """Write what is queued and stop the writer (idempotent); rows recorded afterwards are

@@ -294,6 +294,10 @@ class Watchdog:
 
     def watch(self, execution: Execution, timeout: float) -> None:
         with self._cond:
+            # finished queries leave from the front here, a few at a time: the thread is no
+            # longer woken for each query, and would find a long-grown heap to clear at once
+            while self._deadlines and self._deadlines[0][2].finished.is_set():
+                heapq.heappop(self._deadlines)
             self._counter += 1
             entry = (time.monotonic() + timeout, self._counter, execution)
             heapq.heappush(self._deadlines, entry)
