@@ -12,6 +12,7 @@ from enum import Enum
 __all__ = [
     "AGGREGATIONS",
     "BUCKET_RANGES",
+    "COMPARISONS",
     "EXTRACTION_RANGES",
     "GRANULARITIES",
     "NUMERIC_TYPES",
@@ -96,6 +97,18 @@ def _table() -> dict[str, OperationSpec]:
 
 
 OPERATIONS: dict[str, OperationSpec] = _table()
+
+COMPARISONS = frozenset(
+    {
+        "equals",
+        "not-equals",
+        "greater-than",
+        "greater-than-or-equal",
+        "less-than",
+        "less-than-or-equal",
+    }
+)
+"""Operations that compare a value with ``=``, ``≠``, ``<``, ``≤``, ``>``, ``≥``."""
 
 AGGREGATIONS: frozenset[str] = frozenset({"avg", "count", "count-distinct", "max", "min", "sum"})
 

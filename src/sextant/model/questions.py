@@ -16,6 +16,7 @@ from sextant.model.issues import Path, suggest
 from sextant.model.operations import (
     AGGREGATIONS,
     BUCKET_RANGES,
+    COMPARISONS,
     GRANULARITIES,
     OPERATIONS,
     TRUNCATION_UNITS,
@@ -36,16 +37,6 @@ if TYPE_CHECKING:
 __all__ = ["ColumnRef", "check_questions", "split_column"]
 
 _BUCKETS = (*TRUNCATION_UNITS, *BUCKET_RANGES)
-_COMPARISONS = frozenset(
-    {
-        "equals",
-        "not-equals",
-        "greater-than",
-        "greater-than-or-equal",
-        "less-than",
-        "less-than-or-equal",
-    }
-)
 
 
 def split_column(text: str) -> tuple[str | None, str]:
@@ -236,7 +227,7 @@ class _Question:
                 self.checker.report((*path, "bucket"), f"{ref.name} is not a date or time")
             elif bucket not in _BUCKETS:
                 self.checker.unknown((*path, "bucket"), "bucket", bucket, _BUCKETS)
-            elif operation not in _COMPARISONS:
+            elif operation not in COMPARISONS:
                 self.checker.report((*path, "bucket"), f"bucket does not apply to {operation}")
 
     def parameters(self, parameters: Sequence[QuestionParameterSpec]) -> None:

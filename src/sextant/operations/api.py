@@ -65,8 +65,14 @@ class AgentAPI:
         self._details: LRU[dict[str, Any]] = LRU(2048)
 
     def _detail(
-        self, principal: Principal, what: Hashable, build: Callable[[], dict[str, Any]]
+        self,
+        principal: Principal,
+        what: Hashable,
+        field_values: bool,
+        build: Callable[[], dict[str, Any]],
     ) -> dict[str, Any]:
+        if field_values:  # values come from statistics and sandboxes: never shared
+            return build()
         key = (
             what,
             self.core.snapshot().version,
@@ -93,25 +99,23 @@ class AgentAPI:
     def table_detail(self, principal: Principal, args: TableArguments) -> dict[str, Any]:
         """Table details: fields, related tables, metrics, measures, segments."""
         flags = args.flags()
-
-        def build() -> dict[str, Any]:
-            return self.core.discovery().table_detail(principal, args.table_id, flags)
-
-        if flags.field_values:  # values come from statistics and sandboxes: never shared
-            return build()
-        return self._detail(principal, ("table", args.table_id, flags), build)
+        return self._detail(
+            principal,
+            ("table", args.table_id, flags),
+            flags.field_values,
+            lambda: self.core.discovery().table_detail(principal, args.table_id, flags),
+        )
 
     @operation("metric_detail", METRIC_READ, arguments=MetricArguments)
     def metric_detail(self, principal: Principal, args: MetricArguments) -> dict[str, Any]:
         """Metric details: queryable dimensions, default time dimension, segments."""
         flags = args.flags()
-
-        def build() -> dict[str, Any]:
-            return self.core.discovery().metric_detail(principal, args.metric_id, flags)
-
-        if flags.field_values:  # values come from statistics and sandboxes: never shared
-            return build()
-        return self._detail(principal, ("metric", args.metric_id, flags), build)
+        return self._detail(
+            principal,
+            ("metric", args.metric_id, flags),
+            flags.field_values,
+            lambda: self.core.discovery().metric_detail(principal, args.metric_id, flags),
+        )
 
     @operation("table_field_values", TABLE_READ, arguments=FieldValuesArguments)
     def table_field_values(

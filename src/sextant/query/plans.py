@@ -27,7 +27,7 @@ from typing import Any
 import sqlglot.expressions as sge
 
 from sextant.cache import LRU
-from sextant.model.operations import OPERATIONS
+from sextant.model.operations import COMPARISONS, OPERATIONS
 from sextant.query.compile import Compiled
 from sextant.query.resolve import Resolved, RFilter
 from sextant.query.sql import render_sql, to_sqlglot
@@ -36,16 +36,6 @@ __all__ = ["PlanShapes"]
 
 _NUMBERS = frozenset({"type/Integer", "type/BigInteger", "type/Float"})
 _TEXTS = frozenset({"type/Text"})
-_PLAIN_OPS = frozenset(
-    {
-        "equals",
-        "not-equals",
-        "greater-than",
-        "greater-than-or-equal",
-        "less-than",
-        "less-than-or-equal",
-    }
-)
 _REUSABLE_ENGINES = frozenset({"duckdb", "postgres", "mysql", "sqlite", "spark"})
 """Engines whose queries run from the SQL text (the expression only gives the schema)."""
 
@@ -54,7 +44,7 @@ _BASE = 700_000_001  # far above any demo value, inside every integer type's ran
 
 def _plain(f: RFilter) -> bool:
     """Whether ``f``'s values reach SQL unchanged, as plain literals."""
-    if f.bucket is not None or f.op not in _PLAIN_OPS or OPERATIONS[f.op].extraction:
+    if f.bucket is not None or f.op not in COMPARISONS or OPERATIONS[f.op].extraction:
         return False
     kind = f.column.field.base_type
     if kind in _NUMBERS:

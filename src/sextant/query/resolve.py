@@ -16,6 +16,7 @@ from sextant.errors import ForbiddenError, InvalidRequestError, NotFoundError, U
 from sextant.model.operations import (
     AGGREGATIONS,
     BUCKET_RANGES,
+    COMPARISONS,
     GRANULARITIES,
     OPERATIONS,
     TRUNCATION_UNITS,
@@ -47,14 +48,6 @@ _AGG_TITLES = {
     "avg": "Average of",
     "min": "Min of",
     "max": "Max of",
-}
-_COMPARISONS = {
-    "equals",
-    "not-equals",
-    "greater-than",
-    "greater-than-or-equal",
-    "less-than",
-    "less-than-or-equal",
 }
 _BUCKETS = (*TRUNCATION_UNITS, *BUCKET_RANGES)
 _ORDERABLE = {"number", "temporal", "string"}
@@ -319,7 +312,7 @@ class _Resolver:
             if bucket not in _BUCKETS:
                 self.problems.unknown(f"{path}.bucket", "bucket", bucket, _BUCKETS)
                 return None
-            if op_name not in _COMPARISONS:
+            if op_name not in COMPARISONS:
                 self.problems.add(f"{path}.bucket", f"bucket does not apply to {op_name}")
                 return None
         if op.arity is Arity.NONE and raw:
