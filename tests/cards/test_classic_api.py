@@ -20,7 +20,15 @@ CURATED_QUESTIONS = {
     "Revenue by State",
     "Top Products",
 }
-CURATED_METRICS = {"Total Revenue", "Order Count", "Average Order Value"}
+CURATED_METRICS = {
+    "Total Revenue",
+    "Order Count",
+    "Average Order Value",
+    "Revenue per Buyer",
+    "Tax Rate",
+    "Cumulative Revenue",
+    "Revenue Growth",
+}
 LABS = {"Parameter Lab", "Parameter Lab Rows", "Monthly Revenue", "Gross Sales Shared"}
 
 
@@ -245,6 +253,27 @@ def test_metrics_are_cards_in_the_same_id_space(classic: Classic, hand: Any) -> 
     [[total]] = classic.rows(ANALYST, "Total Revenue")
     [(expected,)] = hand('SELECT sum("TOTAL") FROM "ORDERS"')
     assert total == pytest.approx(expected)
+
+
+def test_metrics_along_time_run_as_cards_by_month(classic: Classic, hand: Any) -> None:
+    """A growth rate or a running total run as a card is grouped by its time dimension (one
+    number would mean little); a ratio stays one number."""
+    monthly = (
+        'SELECT date_trunc(\'month\', "CREATED_AT") m, sum("TOTAL") s FROM "ORDERS" GROUP BY 1'
+    )
+    growth = classic.rows(ANALYST, "Revenue Growth")
+    expected = hand(
+        f"SELECT c.m, c.s / NULLIF(p.s, 0) - 1 FROM ({monthly}) c LEFT JOIN ({monthly}) p "
+        "ON p.m = c.m - INTERVAL 1 MONTH ORDER BY 1"
+    )
+    assert [r[0] for r in growth] == [e[0].isoformat() + "Z" for e in expected]
+    assert [r[1] for r in growth] == pytest.approx([e[1] for e in expected], nan_ok=True)
+    running = classic.rows(ANALYST, "Cumulative Revenue")
+    expected = hand(f"SELECT m, sum(s) OVER (ORDER BY m) FROM ({monthly}) t ORDER BY 1")
+    assert [r[1] for r in running] == pytest.approx([e[1] for e in expected])
+    [[rate]] = classic.rows(ANALYST, "Tax Rate")
+    [(expected_rate,)] = hand('SELECT sum("TAX") / sum("SUBTOTAL") FROM "ORDERS"')
+    assert rate == pytest.approx(expected_rate)
 
 
 def test_demo_cards_match_hand_sql(classic: Classic, hand: Any) -> None:

@@ -34,7 +34,7 @@ def env_for(data_dir: Path) -> dict[str, str]:
 def test_check_ok_and_broken(demo: DemoFiles) -> None:
     ok = runner.invoke(app, ["check", str(demo.model)], env=env_for(demo.data_dir))
     assert ok.exit_code == 0, ok.output
-    assert "OK (1 database(s), 4 table(s), 5 metric(s), 8 question(s), 7 user(s))" in ok.output
+    assert "OK (1 database(s), 4 table(s), 9 metric(s), 8 question(s), 7 user(s))" in ok.output
     text = demo.model.read_text()
     demo.model.write_text(text.replace("column: SUBTOTAL", "column: SUBTOTL", 1))
     broken = runner.invoke(app, ["check", str(demo.model)], env=env_for(demo.data_dir))
@@ -46,7 +46,7 @@ def test_check_ok_and_broken(demo: DemoFiles) -> None:
 def test_apply_then_sync(demo: DemoFiles) -> None:
     applied = runner.invoke(app, ["apply", str(demo.model)], env=env_for(demo.data_dir))
     assert applied.exit_code == 0, applied.output
-    assert "4 tables" in applied.output and "5 metrics" in applied.output
+    assert "4 tables" in applied.output and "9 metrics" in applied.output
     assert "12 data permissions" in applied.output and "1 database," in applied.output
     assert applied.output.count("applied ") == 1 and "INFO" not in applied.output
     synced = runner.invoke(app, ["sync", str(demo.model)], env=env_for(demo.data_dir))

@@ -60,7 +60,7 @@ def test_sessions_limiter_and_model_are_shared(
             text = demo.model.read_text().replace(
                 "\nmeasures:\n",
                 textwrap.dedent("""
-              - name: Shared Metric
+              - name: Shared Quokka Metric
                 collection: Curated
                 table: ORDERS
                 aggregation: {function: count}
@@ -75,10 +75,12 @@ def test_sessions_limiter_and_model_are_shared(
             time.sleep(SNAPSHOT_CHECK_SECONDS + 0.2)
             found = httpx.post(
                 f"{b}/api/agent/v1/search",
-                json={"term_queries": ["shared"]},
+                json={"term_queries": ["quokka"]},
                 headers={"X-Metabase-Session": session},
             ).json()
-            assert [d["name"] for d in found["data"]] == ["Shared Metric"]  # ... seen by the other
+            assert [d["name"] for d in found["data"]] == [
+                "Shared Quokka Metric"
+            ]  # ... seen by the other
     finally:
         client.delete(key)
         client.close()

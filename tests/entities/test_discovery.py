@@ -98,7 +98,15 @@ def test_orders_detail_numbering_and_related_tables(api: AgentClient) -> None:
     }
     assert "field_values" not in total  # with-field-values defaults to false
     metrics = {m["name"]: m for m in body["metrics"]}
-    assert sorted(metrics) == ["Average Order Value", "Order Count", "Total Revenue"]
+    assert sorted(metrics) == [
+        "Average Order Value",
+        "Cumulative Revenue",
+        "Order Count",
+        "Revenue Growth",
+        "Revenue per Buyer",
+        "Tax Rate",
+        "Total Revenue",
+    ]
     revenue = metrics["Total Revenue"]
     assert revenue["default_time_dimension_field_id"] == f"c{revenue['id']}-7"
     assert "measures" not in body and "segments" not in body

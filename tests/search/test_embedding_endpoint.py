@@ -75,7 +75,7 @@ def test_search_through_an_openai_compatible_endpoint(
     )
     assert response.status_code == 200
     assert response.json()["data"][0]["name"] == "REVIEWS"
-    assert seen[0]["model"] == "test-embedder" and len(seen[0]["input"]) == 9
+    assert seen[0]["model"] == "test-embedder" and len(seen[0]["input"]) == 13
     with service.engine.connect() as conn:
         models = set(conn.execute(select(s.search_vectors.c.model)).scalars())
     assert models == {"openai:test-embedder"}

@@ -14,8 +14,8 @@ from __future__ import annotations
 import datetime as _dt
 import decimal
 import math
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -539,21 +539,31 @@ def agree(other: HandResult, duck: HandResult) -> None:
 
 
 @contextmanager
-def sunday_client(service: Sextant, data_dir: Path) -> Iterator[AgentClient]:
-    """A second service over ``service``'s warehouse whose model starts weeks on Sunday
-    (its own application database in ``data_dir``; the model copy sits beside the original,
-    so relative warehouse paths still resolve)."""
+def variant_client(
+    service: Sextant, data_dir: Path, edit: Callable[[str], str]
+) -> Iterator[AgentClient]:
+    """A second service over ``service``'s warehouse whose model is ``edit`` of its model (its
+    own application database in ``data_dir``; the model copy sits beside the original, so
+    relative warehouse paths still resolve)."""
     from tests.conftest import make_settings
 
     model = service.model_path()
-    text = model.read_text()
-    assert "\nsettings:\n" in text
-    copy = model.with_name(f"{model.stem}-sunday-{data_dir.name}.yaml")
-    copy.write_text(text.replace("\nsettings:\n", "\nsettings:\n  start_of_week: sunday\n", 1))
-    sunday = Sextant(make_settings(data_dir, config=copy))
+    copy = model.with_name(f"{model.stem}-variant-{data_dir.name}.yaml")
+    copy.write_text(edit(model.read_text()))
+    variant = Sextant(make_settings(data_dir, config=copy))
     try:
-        sunday.sync()
-        yield AgentClient(sunday)
+        variant.sync()
+        yield AgentClient(variant)
     finally:
-        sunday.close()
+        variant.close()
         copy.unlink(missing_ok=True)
+
+
+def _weeks_from_sunday(model: str) -> str:
+    assert "\nsettings:\n" in model
+    return model.replace("\nsettings:\n", "\nsettings:\n  start_of_week: sunday\n", 1)
+
+
+def sunday_client(service: Sextant, data_dir: Path) -> AbstractContextManager[AgentClient]:
+    """A second service over ``service``'s warehouse whose model starts weeks on Sunday."""
+    return variant_client(service, data_dir, _weeks_from_sunday)

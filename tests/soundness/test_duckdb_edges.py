@@ -21,6 +21,7 @@ from sextant.demo.setup import DemoFiles, prepare_demo
 from sextant.service import Sextant
 from tests.agent_client import AgentClient
 from tests.conftest import make_settings
+from tests.soundness import metric_kinds
 from tests.soundness.harness import (
     ADMIN,
     ANALYST,
@@ -36,7 +37,9 @@ from tests.soundness.harness import (
     metric,
     run,
     table,
+    variant_client,
 )
+from tests.soundness.metric_kinds import with_extra_metrics
 
 EDITS = (
     "ALTER TABLE REVIEWS ALTER COLUMN REVIEWER DROP NOT NULL",
@@ -51,6 +54,15 @@ EDITS = (
     "UPDATE REVIEWS SET CREATED_AT = NULL WHERE ID % 9 = 0",
     "UPDATE ORDERS SET USER_ID = NULL WHERE ID % 97 = 0",
     "UPDATE REVIEWS SET PRODUCT_ID = NULL WHERE ID % 31 = 0",
+    # for metrics along time (tests/soundness/metric_kinds.py): a month with no orders, a
+    # month whose subtotals and taxes are zero (a ratio's zero denominator), a week of orders
+    # without a customer (no distinct buyers)
+    "DELETE FROM ORDERS WHERE CREATED_AT >= TIMESTAMP '2023-05-01 00:00:00' "
+    "AND CREATED_AT < TIMESTAMP '2023-06-01 00:00:00'",
+    "UPDATE ORDERS SET SUBTOTAL = 0, TAX = 0 WHERE CREATED_AT >= TIMESTAMP '2023-07-01 00:00:00' "
+    "AND CREATED_AT < TIMESTAMP '2023-08-01 00:00:00'",
+    "UPDATE ORDERS SET USER_ID = NULL WHERE CREATED_AT >= TIMESTAMP '2023-09-04 00:00:00' "
+    "AND CREATED_AT < TIMESTAMP '2023-09-11 00:00:00'",
 )
 
 O_P = "ORDERS o LEFT JOIN PEOPLE p ON o.USER_ID = p.ID"
@@ -405,6 +417,58 @@ def edge_warehouse(edge_demo: Sextant) -> Iterator[duckdb.DuckDBPyConnection]:
     con = duckdb.connect(str(path), read_only=True)
     yield con
     con.close()
+
+
+@pytest.fixture(scope="module")
+def kinds_api(
+    edge_demo: Sextant, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[AgentClient]:
+    data_dir = tmp_path_factory.mktemp("kinds-duck")
+    with variant_client(edge_demo, data_dir, with_extra_metrics) as client:
+        yield client
+
+
+@pytest.mark.parametrize("case", [c.param() for c in metric_kinds.CASES])
+def test_metric_kinds_match_hand_sql(
+    kinds_api: AgentClient, edge_warehouse: duckdb.DuckDBPyConnection, case: Case
+) -> None:
+    check(kinds_api, edge_warehouse, case)
+
+
+def test_metric_kind_case_ids_are_unique() -> None:
+    ids = [c.id for c in metric_kinds.CASES]
+    assert len(ids) == len(set(ids))
+    assert len(ids) >= 130
+
+
+@pytest.mark.parametrize(("name", "granularity", "reason"), metric_kinds.REFUSED)
+def test_metric_kinds_refuse_periods_they_cannot_use(
+    kinds_api: AgentClient, name: str, granularity: str | None, reason: str
+) -> None:
+    ids = Ids(kinds_api, ADMIN)
+    body: dict[str, object] = {"metric_id": ids.metric(name)}
+    if granularity is not None:
+        body["group_by"] = [
+            {"field_id": ids.dimension(name, "CREATED_AT"), "field_granularity": granularity}
+        ]
+    r = kinds_api.request("POST", "/construct-query", ADMIN, json=body)
+    assert r.status_code == 400, r.text
+    assert reason in r.json()["message"], r.json()
+
+
+def test_a_metric_along_time_is_grouped_by_its_time_dimension_once(kinds_api: AgentClient) -> None:
+    ids = Ids(kinds_api, ADMIN)
+    created = ids.dimension("Cumulative Revenue", "CREATED_AT")
+    body = {
+        "metric_id": ids.metric("Cumulative Revenue"),
+        "group_by": [
+            {"field_id": created, "field_granularity": "month"},
+            {"field_id": created, "field_granularity": "year"},
+        ],
+    }
+    r = kinds_api.request("POST", "/construct-query", ADMIN, json=body)
+    assert r.status_code == 400, r.text
+    assert "group by it once" in r.json()["errors"]["group_by[1]"]
 
 
 def test_edge_case_ids_are_unique() -> None:

@@ -24,9 +24,9 @@ from sextant.service import Sextant
 from sextant.warehouse.connection import mysql_params
 from tests.agent_client import AgentClient
 from tests.conftest import fresh_mariadb_database, make_settings
-from tests.soundness import test_duckdb, test_duckdb_edges
+from tests.soundness import metric_kinds, test_duckdb, test_duckdb_edges
 from tests.soundness.engines import MySQLWarehouse, edge_tables
-from tests.soundness.harness import Case, agree, check, hand, sunday_client
+from tests.soundness.harness import Case, agree, check, hand, sunday_client, variant_client
 
 CASES: list[Case] = test_duckdb.CASES
 EDGE_CASES: list[Case] = test_duckdb_edges.CASES
@@ -187,3 +187,32 @@ def test_weeks_starting_sunday_match_hand_sql(
 ) -> None:
     check(*mysql_sunday, case)
     agree(mysql_sunday[1].hand(case), hand(duck_shop, case.sql))
+
+
+# -- ratio, derived and cumulative metrics (tests/soundness/metric_kinds.py) -----------------
+
+
+@pytest.fixture(scope="module")
+def maria_kinds(
+    maria_edges: tuple[AgentClient, MySQLWarehouse], tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[AgentClient, MySQLWarehouse]]:
+    client, warehouse = maria_edges
+    data_dir = tmp_path_factory.mktemp("kinds-maria")
+    with variant_client(client.service, data_dir, metric_kinds.with_extra_metrics) as kinds:
+        yield kinds, warehouse
+
+
+@pytest.mark.parametrize("case", [c.param("mysql") for c in metric_kinds.CASES])
+def test_metric_kinds_match_hand_sql(
+    maria_kinds: tuple[AgentClient, MySQLWarehouse], case: Case
+) -> None:
+    check(*maria_kinds, case)
+
+
+@pytest.mark.parametrize("case", [c.param("mysql") for c in metric_kinds.CASES])
+def test_metric_kind_hand_sql_agrees_across_engines(
+    maria_edges: tuple[AgentClient, MySQLWarehouse],
+    duck_edges: duckdb.DuckDBPyConnection,
+    case: Case,
+) -> None:
+    agree(maria_edges[1].hand(case), hand(duck_edges, case.sql))

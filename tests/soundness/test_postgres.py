@@ -26,8 +26,16 @@ from sextant.demo.setup import prepare_demo
 from sextant.service import Sextant
 from tests.agent_client import AgentClient
 from tests.conftest import fresh_postgres_database, make_settings
-from tests.soundness import test_duckdb, test_duckdb_edges
-from tests.soundness.harness import Case, PostgresWarehouse, agree, check, hand, sunday_client
+from tests.soundness import metric_kinds, test_duckdb, test_duckdb_edges
+from tests.soundness.harness import (
+    Case,
+    PostgresWarehouse,
+    agree,
+    check,
+    hand,
+    sunday_client,
+    variant_client,
+)
 
 CASES: list[Case] = test_duckdb.CASES
 EDGE_CASES: list[Case] = test_duckdb_edges.CASES
@@ -198,3 +206,32 @@ def test_weeks_starting_sunday_match_hand_sql(
 ) -> None:
     check(*postgres_sunday, case)
     agree(postgres_sunday[1].hand(case), hand(duck_shop, case.sql))
+
+
+# -- ratio, derived and cumulative metrics (tests/soundness/metric_kinds.py) -----------------
+
+
+@pytest.fixture(scope="module")
+def pg_kinds(
+    pg_edges: tuple[AgentClient, PostgresWarehouse], tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[AgentClient, PostgresWarehouse]]:
+    client, warehouse = pg_edges
+    data_dir = tmp_path_factory.mktemp("kinds-pg")
+    with variant_client(client.service, data_dir, metric_kinds.with_extra_metrics) as kinds:
+        yield kinds, warehouse
+
+
+@pytest.mark.parametrize("case", [c.param("postgres") for c in metric_kinds.CASES])
+def test_metric_kinds_match_hand_sql(
+    pg_kinds: tuple[AgentClient, PostgresWarehouse], case: Case
+) -> None:
+    check(*pg_kinds, case)
+
+
+@pytest.mark.parametrize("case", [c.param("postgres") for c in metric_kinds.CASES])
+def test_metric_kind_hand_sql_agrees_across_engines(
+    pg_edges: tuple[AgentClient, PostgresWarehouse],
+    duck_edges: duckdb.DuckDBPyConnection,
+    case: Case,
+) -> None:
+    agree(pg_edges[1].hand(case), hand(duck_edges, case.sql))

@@ -24,8 +24,17 @@ from sqlglot import exp
 
 from sextant.service import Sextant
 from tests.agent_client import AgentClient
-from tests.soundness import test_duckdb
-from tests.soundness.harness import Case, HandResult, agree, check, hand, normalize, sunday_client
+from tests.soundness import metric_kinds, test_duckdb
+from tests.soundness.harness import (
+    Case,
+    HandResult,
+    agree,
+    check,
+    hand,
+    normalize,
+    sunday_client,
+    variant_client,
+)
 
 # PySpark leaves the local socket of each collected result to the garbage collector ("The
 # socket will be automatically closed when garbage-collected", pyspark/util.py).
@@ -182,4 +191,38 @@ def test_weeks_starting_sunday_match_hand_sql(
     sunday: AgentClient, spark: SparkWarehouse, duck_shop: duckdb.DuckDBPyConnection, case: Case
 ) -> None:
     check(sunday, spark, case)
+    agree(spark.hand(case), hand(duck_shop, case.sql))
+
+
+# -- ratio, derived and cumulative metrics (tests/soundness/metric_kinds.py) -----------------
+# the share: each metric at every granularity it accepts, and every variant by month
+
+
+def _kinds_share(case: Case) -> bool:
+    return _ALL or "-month" in case.id or not ("-filtered" in case.id or "-by-category" in case.id)
+
+
+KIND_CASES = [c for c in metric_kinds.CASES if _kinds_share(c)]
+
+
+@pytest.fixture(scope="module")
+def spark_kinds(
+    spark_service: Sextant, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[AgentClient]:
+    data_dir = tmp_path_factory.mktemp("kinds-spark")
+    with variant_client(spark_service, data_dir, metric_kinds.with_extra_metrics) as kinds:
+        yield kinds
+
+
+@pytest.mark.parametrize("case", [c.param("spark") for c in KIND_CASES])
+def test_metric_kinds_match_hand_sql(
+    spark_kinds: AgentClient, spark: SparkWarehouse, case: Case
+) -> None:
+    check(spark_kinds, spark, case)
+
+
+@pytest.mark.parametrize("case", [c.param("spark") for c in KIND_CASES])
+def test_metric_kind_hand_sql_agrees_across_engines(
+    spark: SparkWarehouse, duck_shop: duckdb.DuckDBPyConnection, case: Case
+) -> None:
     agree(spark.hand(case), hand(duck_shop, case.sql))

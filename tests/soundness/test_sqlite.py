@@ -22,9 +22,17 @@ from sextant.demo.shop import load_tables, sqlite_value
 from sextant.service import Sextant
 from tests.agent_client import AgentClient
 from tests.conftest import make_settings
-from tests.soundness import test_duckdb, test_duckdb_edges
+from tests.soundness import metric_kinds, test_duckdb, test_duckdb_edges
 from tests.soundness.engines import SQLiteWarehouse, edge_tables, sqlite_canonical
-from tests.soundness.harness import Case, HandResult, agree, check, hand, sunday_client
+from tests.soundness.harness import (
+    Case,
+    HandResult,
+    agree,
+    check,
+    hand,
+    sunday_client,
+    variant_client,
+)
 
 CASES: list[Case] = test_duckdb.CASES
 EDGE_CASES: list[Case] = test_duckdb_edges.CASES
@@ -127,3 +135,32 @@ def test_weeks_starting_sunday_match_hand_sql(
 ) -> None:
     check(*sqlite_sunday, case)
     agree(_canonical(sqlite_sunday[1].hand(case)), _duck(duck_shop, case))
+
+
+# -- ratio, derived and cumulative metrics (tests/soundness/metric_kinds.py) -----------------
+
+
+@pytest.fixture(scope="module")
+def sqlite_kinds(
+    sqlite_edges: tuple[AgentClient, SQLiteWarehouse], tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[AgentClient, SQLiteWarehouse]]:
+    client, warehouse = sqlite_edges
+    data_dir = tmp_path_factory.mktemp("kinds-sqlite")
+    with variant_client(client.service, data_dir, metric_kinds.with_extra_metrics) as kinds:
+        yield kinds, warehouse
+
+
+@pytest.mark.parametrize("case", [c.param("sqlite") for c in metric_kinds.CASES])
+def test_metric_kinds_match_hand_sql(
+    sqlite_kinds: tuple[AgentClient, SQLiteWarehouse], case: Case
+) -> None:
+    check(*sqlite_kinds, case)
+
+
+@pytest.mark.parametrize("case", [c.param("sqlite") for c in metric_kinds.CASES])
+def test_metric_kind_hand_sql_agrees_across_engines(
+    sqlite_edges: tuple[AgentClient, SQLiteWarehouse],
+    duck_edges: duckdb.DuckDBPyConnection,
+    case: Case,
+) -> None:
+    agree(_canonical(sqlite_edges[1].hand(case)), _duck(duck_edges, case))

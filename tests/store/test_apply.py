@@ -74,7 +74,7 @@ def test_ids_survive_restart_and_reapply_with_an_added_metric(
     first.apply()
     before = ids(first.engine)
     assert len(before["fields"]) == 36
-    assert sorted(k[0] for k in before["cards"]) == ["metric"] * 5 + ["question"] * 8
+    assert sorted(k[0] for k in before["cards"]) == ["metric"] * 9 + ["question"] * 8
     first.engine.dispose()
 
     restarted = services(settings)  # a new process would do exactly this
@@ -218,7 +218,7 @@ def test_questions_and_metrics_share_stable_ids(demo: DemoFiles, services: Servi
     service.apply()
     first = _cards(service.engine)
     ids_ = [card[0] for card in first.values()]
-    assert len(ids_) == len(set(ids_)) == 13
+    assert len(ids_) == len(set(ids_)) == 17
     service.apply()
     assert _cards(service.engine) == first  # nothing changed: same ids, same timestamps
 
@@ -327,6 +327,6 @@ def test_upgrading_keeps_every_metric_id(
     assert cards[("metric", "Order Count")][0] == metric_ids["Order Count"]
     assert cards[("metric", "Total Revenue")][1] is not None  # the migration dated it
     others = [v[0] for k, v in cards.items() if k[1] not in metric_ids]
-    assert len(others) == len(set(others)) == 11
+    assert len(others) == len(set(others)) == 15
     assert min(others) > max(metric_ids.values())
     _assert_schema_matches_migrations(service.engine)

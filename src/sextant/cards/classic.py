@@ -20,12 +20,13 @@ from sextant.cards.metadata import CardColumns, metadata_objects
 from sextant.cards.parameters import CardQueryRequest, bind_parameters, parameter_object
 from sextant.entities.discovery import Discovery
 from sextant.errors import ForbiddenError, InvalidRequestError, NotFoundError, UserError
+from sextant.model.metric_kinds import card_granularity
 from sextant.permissions.decide import collection_access, table_access, table_access_for
 from sextant.query.executor import AuditTarget, Prepared, QueryEngine
 from sextant.query.fields import Column, column_list
-from sextant.query.normal import NormQuery, Ref, from_json
+from sextant.query.normal import NormGroup, NormQuery, Ref, from_json
 from sextant.query.resolve import resolve
-from sextant.store.snapshot import CollectionRow, ParameterRow, Snapshot, TableRow
+from sextant.store.snapshot import CollectionRow, MetricRow, ParameterRow, Snapshot, TableRow
 from sextant.store.users import load_profile
 
 __all__ = ["ITEM_MODELS", "Card", "Classic", "ItemModel"]
@@ -65,6 +66,19 @@ class Card:
     updated_at: _dt.datetime | None
 
 
+def _metric_query(metric: MetricRow) -> NormQuery:
+    """A metric run as a card: alone, or grouped by its time dimension when it runs along
+    time (a growth rate or a running total means little as one number)."""
+    try:
+        granularity = card_granularity(metric.definition)
+    except (KeyError, TypeError, ValueError):  # a definition written by another version
+        granularity = None
+    if granularity is None or metric.default_time_field_id is None:
+        return NormQuery("metric", metric.id)
+    group = NormGroup(Ref(metric.default_time_field_id, None), granularity)
+    return NormQuery("metric", metric.id, group_by=(group,))
+
+
 def _cards(snapshot: Snapshot) -> dict[int, Card]:
     out = {
         m.id: Card(
@@ -74,7 +88,7 @@ def _cards(snapshot: Snapshot) -> dict[int, Card]:
             m.description,
             m.collection_id,
             m.table_id,
-            NormQuery("metric", m.id),
+            _metric_query(m),
             (),
             m.created_at,
             m.updated_at,

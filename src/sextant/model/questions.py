@@ -314,6 +314,7 @@ def _check_one(
             checker.unknown((*qpath, "metric"), "metric", query.metric, metrics)
             return
         source = checker.table(qpath, metric.database, metric.table)
+        _along_time(checker, qpath, query, metric)
     else:
         assert query.table is not None
         source = checker.table(qpath, query.database, query.table)
@@ -322,3 +323,24 @@ def _check_one(
     one = _Question(checker, path, source)
     one.query(query, metric=query.metric is not None)
     one.parameters(question.parameters)
+
+
+def _along_time(
+    checker: _Checker,
+    path: Path,
+    query: QuestionQuerySpec,
+    metric: MetricSpec,
+) -> None:
+    """A question over a metric that compares or windows periods groups by its time
+    dimension, as the query would demand when the question runs."""
+    offsets = metric.type == "derived" and any(e.offset for e in metric.metrics)
+    windowed = metric.type == "cumulative" and (metric.window or metric.grain)
+    time = metric.default_time_dimension
+    if not (offsets or windowed) or time is None:
+        return
+    if not any(g.column == time for g in query.group_by or ()):
+        checker.report(
+            (*path, "group_by"),
+            f"{metric.name} compares or windows periods: group by {time} "
+            "(its time dimension) by day, week, month, quarter or year",
+        )

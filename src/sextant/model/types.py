@@ -26,6 +26,7 @@ __all__ = [
     "GroupSpec",
     "JwtSpec",
     "MeasureSpec",
+    "MetricInputSpec",
     "MetricSpec",
     "Model",
     "PermissionsSpec",
@@ -37,6 +38,7 @@ __all__ = [
     "QuestionParameterSpec",
     "QuestionQuerySpec",
     "QuestionSpec",
+    "RatioPartSpec",
     "SandboxSpec",
     "SegmentSpec",
     "SettingsSpec",
@@ -161,18 +163,75 @@ class AggregationSpec(_Spec):
         return self
 
 
+class RatioPartSpec(_Spec):
+    """The numerator or denominator of a ratio: an aggregation of the metric's table with
+    its own filters, or another (simple) metric of the same table."""
+
+    function: str | None = None
+    column: str | None = None
+    metric: str | None = None
+    filters: tuple[FilterSpec, ...] = ()
+
+    @model_validator(mode="after")
+    def _one_source(self) -> RatioPartSpec:
+        if (self.function is None) == (self.metric is None):
+            raise ValueError("give either function (with column) or metric")
+        if self.metric is not None and self.column is not None:
+            raise ValueError("column goes with function, not with metric")
+        if self.function in AGGREGATIONS and self.function != "count" and self.column is None:
+            raise ValueError(f"aggregation {self.function!r} needs a column")
+        return self
+
+
+class MetricInputSpec(_Spec):
+    """One metric a derived metric's expression uses, under ``alias`` (default: its name),
+    optionally offset by a period (``1 month``) for period-over-period comparisons."""
+
+    metric: str
+    alias: str | None = None
+    offset: str | None = None
+
+
+_KIND_KEYS: dict[str, tuple[set[str], set[str]]] = {  # type: (required, allowed beyond them)
+    "simple": ({"aggregation"}, set()),
+    "ratio": ({"numerator", "denominator"}, set()),
+    "derived": ({"expression", "metrics"}, set()),
+    "cumulative": ({"aggregation"}, {"window", "grain"}),
+}
+_KIND_ONLY = {"aggregation", "numerator", "denominator", "expression", "metrics", "window", "grain"}
+
+
 class MetricSpec(_Spec):
     name: str
     description: str | None = None
     collection: str
     database: str | None = None
     table: str
-    aggregation: AggregationSpec
+    type: Literal["simple", "ratio", "derived", "cumulative"] = "simple"
+    aggregation: AggregationSpec | None = None
+    numerator: RatioPartSpec | None = None
+    denominator: RatioPartSpec | None = None
+    expression: str | None = None
+    metrics: tuple[MetricInputSpec, ...] = ()
+    window: str | None = None
+    grain: str | None = None
     filters: tuple[FilterSpec, ...] = ()
     default_time_dimension: str | None = None
     verified: bool = False
 
     _name = field_validator("name")(_non_empty)
+
+    @model_validator(mode="after")
+    def _keys_of_type(self) -> MetricSpec:
+        required, optional = _KIND_KEYS[self.type]
+        given = {k for k in _KIND_ONLY if getattr(self, k) not in (None, ())}
+        missing = sorted(required - given)
+        if missing:
+            raise ValueError(f"a {self.type} metric needs {' and '.join(missing)}")
+        extra = sorted(given - required - optional)
+        if extra:
+            raise ValueError(f"{', '.join(extra)} does not apply to a {self.type} metric")
+        return self
 
 
 class MeasureSpec(_Spec):

@@ -14,9 +14,19 @@ from dataclasses import dataclass, field
 
 from sextant.model.catalog import Catalog
 from sextant.model.issues import Issue, Path, suggest
+from sextant.model.metric_kinds import (
+    CUMULATIVE_FUNCTIONS,
+    GRAINS,
+    PERIOD_UNITS,
+    cycle,
+    parse_expression,
+    parse_period,
+    part_count,
+    term_names,
+)
 from sextant.model.operations import AGGREGATIONS, OPERATIONS, kind_of
 from sextant.model.questions import check_questions
-from sextant.model.types import AggregationSpec, FilterSpec, Model
+from sextant.model.types import AggregationSpec, FilterSpec, MetricSpec, Model
 
 __all__ = ["ENGINES", "TEMPORAL_BASE_TYPES", "engine_of", "table_columns", "validate_model"]
 
@@ -32,6 +42,7 @@ ENGINES: dict[str, str] = {
 }
 """URL scheme -> engine name as reported in ``database_engine``."""
 
+MAX_PARTS = 64  # aggregations a derived metric may expand to through its inputs
 TEMPORAL_BASE_TYPES = frozenset({"type/Date", "type/DateTime", "type/Time"})
 _PLACEHOLDER = re.compile(r"\{\{\s*([^}]*?)\s*\}\}")
 _ATTRIBUTE = re.compile(r"^user\.[A-Za-z_][A-Za-z0-9_]*$")
@@ -135,7 +146,7 @@ class _Checker:
             ref = self.table(path, metric.database, metric.table)
             if ref is None:
                 continue
-            self.aggregation((*path, "aggregation"), ref, metric.aggregation)
+            self.metric_kind(path, ref, metric)
             self.filters((*path, "filters"), ref, metric.filters)
             if metric.default_time_dimension is not None:
                 dim_path = (*path, "default_time_dimension")
@@ -263,6 +274,162 @@ class _Checker:
                 self.column((*path, "hidden_columns", j), ref, column)
 
     # -- parts -----------------------------------------------------------------------------
+    def metric_kind(self, path: Path, ref: tuple[str, str], metric: MetricSpec) -> None:
+        """What a ratio, derived or cumulative metric adds to a simple one's checks."""
+        metrics = {m.name: m for m in self.model.metrics}
+        if metric.aggregation is not None:
+            self.aggregation((*path, "aggregation"), ref, metric.aggregation)
+        if metric.type == "cumulative":
+            function = metric.aggregation.function if metric.aggregation else ""
+            if function in AGGREGATIONS and function not in CUMULATIVE_FUNCTIONS:
+                self.report(
+                    (*path, "aggregation", "function"),
+                    f"a running {function} cannot be built from its periods; a cumulative "
+                    f"metric takes {', '.join(CUMULATIVE_FUNCTIONS)}",
+                )
+            if metric.window is not None:
+                self.period((*path, "window"), metric.window)
+            if metric.grain is not None and metric.grain not in GRAINS:
+                self.unknown((*path, "grain"), "grain", metric.grain, GRAINS)
+            if metric.window is not None and metric.grain is not None:
+                self.report((*path, "grain"), "give window or grain, not both")
+            self.needs_time(path, metric, "a running total")
+        for side in ("numerator", "denominator"):
+            part = getattr(metric, side)
+            if part is None:
+                continue
+            if part.metric is not None:
+                self.same_table_input((*path, side, "metric"), metric, part.metric, metrics)
+                if part.metric in metrics and metrics[part.metric].type != "simple":
+                    self.report(
+                        (*path, side, "metric"),
+                        f"{part.metric} is a {metrics[part.metric].type} metric; a ratio's "
+                        "parts are aggregations or simple metrics",
+                    )
+            else:
+                spec = AggregationSpec(function=part.function or "", column=part.column)
+                self.aggregation((*path, side), ref, spec)
+            self.filters((*path, side, "filters"), ref, part.filters)
+        if metric.type == "derived":
+            self.derived(path, metric, metrics)
+
+    def derived(self, path: Path, metric: MetricSpec, metrics: Mapping[str, MetricSpec]) -> None:
+        aliases: list[str] = []
+        offset = False
+        for j, entry in enumerate(metric.metrics):
+            entry_path = (*path, "metrics", j)
+            alias = entry.alias or entry.metric
+            if not alias.isidentifier() or "__" in alias:
+                self.report(
+                    (*entry_path, "alias"),
+                    f"{alias!r} cannot be named in an expression: give the input an alias "
+                    "made of letters, digits and single underscores",
+                )
+            aliases.append(alias)
+            if self.same_table_input((*entry_path, "metric"), metric, entry.metric, metrics):
+                used = metrics[entry.metric]
+                if used.type == "cumulative":
+                    self.report(
+                        (*entry_path, "metric"),
+                        f"{entry.metric} is cumulative; a derived metric combines simple, "
+                        "ratio or derived metrics",
+                    )
+                if entry.offset is not None and _offsets_inside(used, metrics):
+                    self.report(
+                        (*entry_path, "offset"),
+                        f"{entry.metric} already offsets its own inputs; offset those instead",
+                    )
+            if entry.offset is not None:
+                offset = True
+                self.period((*entry_path, "offset"), entry.offset)
+        self.one_family(path, metric)
+        self.duplicates((*path, "metrics"), aliases, "alias (give each input its own alias)")
+        try:
+            term = parse_expression(metric.expression or "")
+        except ValueError as exc:
+            self.report((*path, "expression"), str(exc))
+        else:
+            for name in term_names(term):
+                if name not in aliases:
+                    self.unknown((*path, "expression"), "input", name, aliases)
+            unused = [a for a in aliases if a not in term_names(term)]
+            for name in unused:
+                self.report((*path, "expression"), f"the input {name!r} is not used")
+        definitions = {
+            m.name: {"type": m.type, "metrics": [e.model_dump() for e in m.metrics]}
+            for m in metrics.values()
+        }
+        loop = cycle(definitions, metric.name)
+        if loop is not None:
+            self.report(
+                (*path, "metrics"), f"derived metrics refer to each other: {' -> '.join(loop)}"
+            )
+        elif part_count(definitions, metric.name) > MAX_PARTS:
+            self.report(
+                (*path, "metrics"),
+                f"{metric.name} expands to more than {MAX_PARTS} aggregations through its inputs",
+            )
+        if offset:
+            self.needs_time(path, metric, "an offset")
+
+    def one_family(self, path: Path, metric: MetricSpec) -> None:
+        """Offsets (at any depth of its own inputs) and a window all counted in days or all in
+        months: otherwise no breakout could serve them together."""
+        texts = [e.offset for e in metric.metrics if e.offset] + [metric.window or ""]
+        families = set()
+        for text in texts:
+            try:
+                families.add(PERIOD_UNITS[parse_period(text).unit][0])
+            except ValueError:
+                continue  # reported where it is written
+        if len(families) > 1:
+            self.report(
+                path,
+                "offsets and windows in days or weeks cannot be mixed with ones in months, "
+                "quarters or years: no breakout fits both",
+            )
+
+    def home(self, database: str | None, table: str) -> tuple[str | None, str]:
+        """``(database, table)`` with the database filled in when only one has the table."""
+        if database is not None:
+            return database, table
+        holders = [name for name, tables in self.tables.items() if table in tables]
+        return (holders[0] if len(holders) == 1 else None), table
+
+    def same_table_input(
+        self, path: Path, metric: MetricSpec, name: str, metrics: Mapping[str, MetricSpec]
+    ) -> bool:
+        """Whether ``name`` is a metric over ``metric``'s table (reported otherwise)."""
+        used = metrics.get(name)
+        if used is None:
+            self.unknown(path, "metric", name, metrics)
+            return False
+        mine = self.home(metric.database, metric.table)
+        theirs = self.home(used.database, used.table)
+        if mine != theirs:
+            self.report(
+                path,
+                f"{name} is a metric of {used.table}, {metric.name} of {metric.table}: the "
+                "parts of a metric are over its own table",
+            )
+            return False
+        return True
+
+    def period(self, path: Path, text: str) -> None:
+        try:
+            parse_period(text)
+        except ValueError as exc:
+            unit = str(text).split()[-1].rstrip("s") if str(text).split() else ""
+            self.report(path, str(exc), suggest(unit, PERIOD_UNITS) if unit else None)
+
+    def needs_time(self, path: Path, metric: MetricSpec, what: str) -> None:
+        if metric.default_time_dimension is None:
+            self.report(
+                (*path, "default_time_dimension"),
+                f"{what} runs along a time dimension: set default_time_dimension "
+                f"(a date or time column of {metric.table})",
+            )
+
     def aggregation(self, path: Path, ref: tuple[str, str], agg: AggregationSpec) -> None:
         if agg.function not in AGGREGATIONS:
             self.unknown((*path, "function"), "aggregation", agg.function, AGGREGATIONS)
@@ -368,3 +535,16 @@ def validate_model(
 ) -> list[Issue]:
     """Every cross-reference problem of ``model``, each located on its line when known."""
     return _Checker(model, lines or {}, catalog).run()
+
+
+def _offsets_inside(metric: MetricSpec, metrics: Mapping[str, MetricSpec], depth: int = 0) -> bool:
+    """Whether a derived metric offsets any of its inputs, at any depth (cycles stop)."""
+    if metric.type != "derived" or depth > len(metrics):
+        return False
+    for entry in metric.metrics:
+        if entry.offset is not None:
+            return True
+        inner = metrics.get(entry.metric)
+        if inner is not None and _offsets_inside(inner, metrics, depth + 1):
+            return True
+    return False

@@ -21,8 +21,9 @@ from sextant.auth.principal import Principal
 from sextant.permissions.decide import table_access
 from sextant.query.fields import Column
 from sextant.query.filters import compile_filter
+from sextant.query.metric_kinds import aggregate, aggregate_metric
 from sextant.query.paging import Page
-from sextant.query.resolve import RAggregation, Resolved
+from sextant.query.resolve import RAggregation, Resolved, RFilter, RPlan
 from sextant.query.rows import OpenTable, restricted
 from sextant.query.temporal import TRUNCATIONS, TimeRules, extract, localize, truncate
 from sextant.store.snapshot import FieldRow, Snapshot
@@ -62,7 +63,12 @@ def _title(unit: str) -> str:
     return unit.replace("-", " ").title().replace("Of", "of")
 
 
-def _aggregation_semantics(agg: RAggregation) -> str | None:
+def _aggregation_semantics(agg: RAggregation, plan: RPlan | None = None) -> str | None:
+    if plan is not None:
+        if plan.kind != "cumulative":
+            return None  # a ratio or an expression has a meaning of its own
+        (part,) = plan.parts
+        return _aggregation_semantics(RAggregation(part.fn, part.column, "", ""))
     if agg.fn in ("count", "count-distinct"):
         return "type/Quantity"
     if agg.fn in _KEEPS_MEANING and agg.column is not None:
@@ -108,21 +114,11 @@ def _used(resolved: Resolved) -> list[Column]:
         if agg.column is not None:
             out.append(agg.column)
     out += [g.column for g in resolved.group_by] + [o.column for o in resolved.order_by]
+    for part in resolved.plan.parts if resolved.plan is not None else ():
+        out += [f.column for f in part.filters]
+        if part.column is not None:
+            out.append(part.column)
     return out
-
-
-def _aggregate(agg: RAggregation, value: Any, table: ir.Table, engine: EngineProfile) -> ir.Scalar:
-    if agg.fn == "count":
-        return table.count() if value is None else value.count()
-    return {
-        "count-distinct": lambda v: v.nunique(),
-        "sum": lambda v: v.sum(),
-        "avg": lambda v: (
-            v.cast("float64").mean() if engine.float_average and v.type().is_integer() else v.mean()
-        ),
-        "min": lambda v: v.min(),
-        "max": lambda v: v.max(),
-    }[agg.fn](value)
 
 
 def _granular(value: Any, granularity: str | None, engine: EngineProfile, rules: TimeRules) -> Any:
@@ -184,12 +180,25 @@ def compile_query(
     def value(column: Column) -> Any:
         return joined[names[(column.field.id, column.via.id if column.via else None)]]
 
-    predicates = [
-        compile_filter(
+    def predicate(f: RFilter) -> Any:
+        return compile_filter(
             value(f.column), f.column.field.base_type, f.op, list(f.values), f.bucket, engine, rules
         )
-        for f in [*resolved.filters, *(f for agg in resolved.aggregations for f in agg.filters)]
-    ]
+
+    plan = resolved.plan
+    asked, on_time = list(resolved.filters), []
+    if plan is not None and plan.along_time:
+        # the caller's filters on the time dimension choose the periods shown, not the rows
+        # used (the metric's own filters always choose rows)
+        on_time = [
+            f for f in asked if f.column.via is None and f.column.field.id == plan.time_field
+        ]
+        asked = [
+            f for f in asked if not (f.column.via is None and f.column.field.id == plan.time_field)
+        ]
+    shown = functools.reduce(operator.and_, [predicate(f) for f in on_time]) if on_time else None
+    wheres = [*asked, *(f for agg in resolved.aggregations for f in agg.filters)]
+    predicates = [predicate(f) for f in wheres]
     filtered = joined.filter(functools.reduce(operator.and_, predicates)) if predicates else joined
 
     if resolved.aggregated:
@@ -202,20 +211,42 @@ def compile_query(
             n: _granular(value(g.column), g.granularity, engine, rules)
             for n, g in zip(g_names, resolved.group_by, strict=True)
         }
-        aggs = {
-            n: _aggregate(
-                a,
-                _granular(value(a.column), a.bucket, engine, rules)
-                if a.column is not None
-                else None,
-                filtered,
-                engine,
-            )
-            for n, a in zip(a_names, resolved.aggregations, strict=True)
-        }
-        expr = (
-            filtered.group_by(**groups).aggregate(**aggs) if groups else filtered.aggregate(**aggs)
+        aggs = (
+            {}
+            if plan is not None
+            else {
+                n: aggregate(
+                    a.fn,
+                    _granular(value(a.column), a.bucket, engine, rules)
+                    if a.column is not None
+                    else None,
+                    filtered,
+                    engine,
+                )
+                for n, a in zip(a_names, resolved.aggregations, strict=True)
+            }
         )
+        if plan is None:
+            expr = (
+                filtered.group_by(**groups).aggregate(**aggs)
+                if groups
+                else filtered.aggregate(**aggs)
+            )
+        else:
+            expr = aggregate_metric(
+                plan,
+                filtered,
+                groups,
+                a_names[0],
+                value=value,
+                predicate=predicate,
+                shown=shown,
+                granularity=resolved.group_by[plan.time].granularity
+                if plan.time is not None
+                else None,
+                engine=engine,
+                rules=rules,
+            )
         keys: list[tuple[str, str]] = []  # (output column, asc | desc)
         for n, a in zip(a_names, resolved.aggregations, strict=True):
             if a.sort is not None:
@@ -235,7 +266,7 @@ def compile_query(
             for n, g in zip(g_names, resolved.group_by, strict=True)
         ]
         columns += [
-            OutputColumn(n, a.display_name, semantic_type=_aggregation_semantics(a))
+            OutputColumn(n, a.display_name, semantic_type=_aggregation_semantics(a, plan))
             for n, a in zip(a_names, resolved.aggregations, strict=True)
         ]
         cap = aggregated_cap

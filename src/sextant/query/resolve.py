@@ -13,6 +13,7 @@ from typing import Any
 
 from sextant.auth.principal import Principal
 from sextant.errors import ForbiddenError, InvalidRequestError, NotFoundError, UserError
+from sextant.model.metric_kinds import Period, Term, index_units, parse_expression, parse_period
 from sextant.model.operations import (
     AGGREGATIONS,
     BUCKET_RANGES,
@@ -31,7 +32,17 @@ from sextant.query.size import check_size
 from sextant.query.spec import QueryRequest
 from sextant.store.snapshot import MetricRow, Snapshot, TableRow
 
-__all__ = ["RAggregation", "RFilter", "RGroup", "ROrder", "Resolved", "normalize", "resolve"]
+__all__ = [
+    "RAggregation",
+    "RFilter",
+    "RGroup",
+    "ROrder",
+    "RPart",
+    "RPlan",
+    "Resolved",
+    "normalize",
+    "resolve",
+]
 
 _AGG_NAMES = {
     "count": "count",
@@ -50,6 +61,13 @@ _AGG_TITLES = {
     "max": "Max of",
 }
 _BUCKETS = (*TRUNCATION_UNITS, *BUCKET_RANGES)
+# the breakouts whose periods nest in each to-date grain of a cumulative metric
+_WITHIN = {
+    "week": ("minute", "hour", "day", "week"),
+    "month": ("minute", "hour", "day", "month"),
+    "quarter": ("minute", "hour", "day", "month", "quarter"),
+    "year": ("minute", "hour", "day", "month", "quarter", "year"),
+}
 _ORDERABLE = {"number", "temporal", "string"}
 
 
@@ -88,6 +106,42 @@ class ROrder:
 
 
 @dataclass(frozen=True)
+class RPart:
+    """One aggregation of a ratio, derived or cumulative metric (see
+    :mod:`sextant.model.metric_kinds`): its own filters make it conditional."""
+
+    name: str
+    fn: str
+    column: Column | None
+    filters: tuple[RFilter, ...]
+    offset: Period | None = None
+
+
+@dataclass(frozen=True)
+class RPlan:
+    """How a ratio, derived or cumulative metric is computed from its parts. ``time`` is the
+    index in ``group_by`` of the breakout on the metric's time dimension (None: no such
+    breakout); ``time_field`` is that dimension's field id."""
+
+    kind: str
+    parts: tuple[RPart, ...]
+    term: Term
+    time: int | None
+    time_field: int | None
+    window: Period | None = None
+    grain: str | None = None
+
+    @property
+    def along_time(self) -> bool:
+        """Whether the values of a period depend on other periods' rows (running totals,
+        offsets): filters on the time dimension then choose the periods shown instead of
+        the rows used."""
+        if self.time is None:
+            return False
+        return self.kind == "cumulative" or any(p.offset is not None for p in self.parts)
+
+
+@dataclass(frozen=True)
 class Resolved:
     norm: NormQuery
     table: TableRow
@@ -100,6 +154,7 @@ class Resolved:
     limit: int | None
     default_fields: tuple[Column, ...] = ()  # the caller's own visible columns
     field_buckets: tuple[str | None, ...] = ()  # per field of ``fields`` (empty: none)
+    plan: RPlan | None = None  # a metric beyond one aggregation
 
     @property
     def aggregated(self) -> bool:
@@ -458,16 +513,23 @@ class _Resolver:
             for i, x in enumerate(n.aggregations)
             if (a := self.aggregation(f"aggregations[{i}]", x))
         ]
-        if self.metric is not None:
-            spec = self.metric.definition["aggregation"]
-            own = self.model_filters("metric", self.metric.definition.get("filters", ()))
-            column = self._any_own(spec["column"]) if spec.get("column") else None
-            aggregations = [
-                RAggregation(
-                    spec["function"], column, self.metric.name, self.metric.name, None, tuple(own)
-                )
-            ]
         groups = [g for i, x in enumerate(n.group_by) if (g := self.group(f"group_by[{i}]", x))]
+        plan = None
+        if self.metric is not None:
+            definition = self.metric.definition
+            own = self.model_filters("metric", definition.get("filters", ()))
+            if definition.get("type", "simple") == "simple":
+                spec = definition["aggregation"]
+                column = self._any_own(spec["column"]) if spec.get("column") else None
+                aggregations = [
+                    RAggregation(
+                        spec["function"], column, self.metric.name, self.metric.name, None, (*own,)
+                    )
+                ]
+            else:
+                plan = self.plan(definition, groups)
+                name = self.metric.name
+                aggregations = [RAggregation(plan.kind, None, name, name, None, (*own,))]
         fields: list[Column] = []
         buckets: list[str | None] = []
         for i, r in enumerate(n.fields):
@@ -530,7 +592,90 @@ class _Resolver:
             n.limit,
             tuple(c for c in self.columns if c.via is None),
             tuple(buckets) if any(buckets) else (),
+            plan,
         )
+
+    def plan(self, definition: dict[str, Any], groups: list[RGroup]) -> RPlan:
+        """A ratio's, derived or cumulative metric's parts, checked against the breakouts
+        asked for (problems are reported; the plan is returned all the same)."""
+        assert self.metric is not None
+        kind = str(definition["type"])
+        parts = []
+        for name, spec in definition["parts"].items():
+            aggregation = spec["aggregation"]
+            column = self._any_own(aggregation["column"]) if aggregation.get("column") else None
+            filters = self.model_filters("metric", spec.get("filters", ()))
+            offset = parse_period(spec["offset"]) if spec.get("offset") else None
+            parts.append(RPart(name, aggregation["function"], column, tuple(filters), offset))
+        time_field = self.metric.default_time_field_id
+        time = next(
+            (
+                i
+                for i, g in enumerate(groups)
+                if time_field is not None
+                and g.column.via is None
+                and g.column.field.id == time_field
+            ),
+            None,
+        )
+        window = parse_period(definition["window"]) if definition.get("window") else None
+        grain = definition.get("grain")
+        plan = RPlan(
+            kind, tuple(parts), parse_expression(definition["expression"]), time, time_field,
+            window, grain,
+        )  # fmt: skip
+        self.check_plan(plan, groups)
+        return plan
+
+    def check_plan(self, plan: RPlan, groups: list[RGroup]) -> None:
+        assert self.metric is not None
+        offsets = [p.offset for p in plan.parts if p.offset is not None]
+        along = bool(offsets) or plan.window is not None or plan.grain is not None
+        dimension = self.snapshot.fields.get(plan.time_field or 0)
+        label = dimension.name if dimension is not None else "its time dimension"
+        if plan.time is None:
+            if along:
+                what = "compares periods" if offsets else "runs over periods"
+                self.problems.add(
+                    "group_by",
+                    f"{self.metric.name} {what}: group by {label} (its time dimension) "
+                    "by day, week, month, quarter or year",
+                )
+            return
+        if not along and plan.kind != "cumulative":
+            return  # a ratio or an expression without offset is grouped like any metric
+        on_time = [
+            i
+            for i, g in enumerate(groups)
+            if g.column.via is None and g.column.field.id == plan.time_field
+        ]
+        if len(on_time) > 1:
+            self.problems.add(
+                f"group_by[{on_time[1]}]",
+                f"{self.metric.name} runs along {label}: group by it once (its periods are "
+                "the line the metric runs on)",
+            )
+            return
+        granularity = groups[plan.time].granularity or ""
+        path = f"group_by[{plan.time}].field_granularity"
+        if granularity not in TRUNCATION_UNITS:
+            self.problems.add(
+                path,
+                f"{self.metric.name} runs along {label}: group it by a period "
+                f"({', '.join(TRUNCATION_UNITS)}), not {granularity}",
+            )
+            return
+        for period in (*offsets, *([plan.window] if plan.window else [])):
+            try:
+                index_units(period, granularity)
+            except ValueError as exc:
+                self.problems.add(path, f"{self.metric.name}: {exc}")
+        if plan.grain is not None and granularity not in _WITHIN[plan.grain]:
+            self.problems.add(
+                path,
+                f"{self.metric.name} runs to date within each {plan.grain}: group {label} by "
+                f"{' or '.join(_WITHIN[plan.grain])}",
+            )
 
 
 def resolve(

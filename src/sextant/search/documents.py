@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from sextant.store.snapshot import Snapshot, TableRow
 
@@ -51,17 +52,45 @@ _AGGREGATION_WORDS = {
 }
 
 
-def _measure(definition: dict[str, object], table: TableRow) -> str:
-    """``sum of Total (What the customer paid…)``: what a metric aggregates, in words."""
-    spec = definition.get("aggregation")
+def _aggregated(spec: object, table: TableRow, described: bool = True) -> str:
+    """``sum of Total (What the customer paid…)``: one aggregation in words."""
     if not isinstance(spec, dict):
         return ""
     words = _AGGREGATION_WORDS.get(str(spec.get("function")), "")
     column = table.field(str(spec.get("column"))) if spec.get("column") else None
     if column is None:
-        return f"{words} {table.display_name}."
-    detail = f" ({column.description})" if column.description else ""
-    return f"{words} {column.display_name}{detail}."
+        return f"{words} {table.display_name}"
+    detail = f" ({column.description})" if column.description and described else ""
+    return f"{words} {column.display_name}{detail}"
+
+
+def _measure(definition: dict[str, Any], table: TableRow) -> str:
+    """What a metric computes, in words: its aggregation, a ratio's two parts, a running
+    total's window, a derived metric's expression."""
+    kind = definition.get("type", "simple")
+    parts = definition.get("parts") or {}
+    if kind == "ratio":
+        numerator, denominator = (
+            _aggregated(parts.get(side, {}).get("aggregation"), table, described=False)
+            for side in ("numerator", "denominator")
+        )
+        return f"ratio: {numerator} divided by {denominator}."
+    if kind == "derived":
+        offsets = [str(part["offset"]) for part in parts.values() if part.get("offset")]
+        if offsets:
+            return f"derived; compares each period with {offsets[0]} earlier (growth rate)."
+        return f"derived: {definition.get('formula', '')}."
+    text = _aggregated(definition.get("aggregation"), table)
+    if kind == "cumulative":
+        over = (
+            f"over the trailing {definition['window']}"
+            if definition.get("window")
+            else f"{definition['grain']} to date"
+            if definition.get("grain")
+            else "since the start (running total, cumulative)"
+        )
+        return f"running {text}, {over}." if text else ""
+    return f"{text}." if text else ""
 
 
 def documents(snapshot: Snapshot) -> list[Doc]:

@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine, Table, delete, insert, select, update
 
 from sextant.model.catalog import Catalog, TableInfo
+from sextant.model.metric_kinds import stored
 from sextant.model.types import ADMINISTRATORS, ALL_USERS, DatabaseSpec, Model, TableSpec
 from sextant.model.validate import engine_of
 from sextant.store import schema as s
@@ -276,6 +277,7 @@ def _apply_entities(
 ) -> EntityIds:
     metrics = _Upserter(conn, s.cards, ("name",), {"card_type": "metric"})
     metric_ids: dict[str, tuple[int, tuple[str, str]]] = {}
+    definitions = {m.name: m.model_dump(mode="json", exclude_none=True) for m in model.metrics}
     for metric in model.metrics:
         table_id, field_ids = _resolve(model, tables, metric.database, metric.table)
         source = next(key for key, ids in tables.items() if ids[0] == table_id)
@@ -286,9 +288,7 @@ def _apply_entities(
                     "description": metric.description,
                     "collection_id": collections[metric.collection],
                     "table_id": table_id,
-                    "definition": metric.model_dump(
-                        mode="json", include={"aggregation", "filters"}, exclude_none=True
-                    ),
+                    "definition": stored(definitions, metric.name),
                     "default_time_field_id": field_ids.get(metric.default_time_dimension or ""),
                     "verified": metric.verified,
                 }
