@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from sextant.search.compounds import name_words
 from sextant.store.snapshot import Snapshot, TableRow
 
 __all__ = ["Doc", "documents", "keyword_text"]
@@ -134,10 +135,19 @@ def documents(snapshot: Snapshot) -> list[Doc]:
 
 
 def keyword_text(doc: Doc, snapshot: Snapshot, hidden: frozenset[str]) -> str:
-    """Names, display names, descriptions, collection and column names (minus ``hidden``)."""
-    parts = [doc.name, doc.display_name, doc.description, doc.collection or ""]
+    """Names, display names, descriptions, collection and column names (minus ``hidden``),
+    with the words run-together names are made of (``l_shipmode``: ship mode)."""
+    parts = [
+        doc.name,
+        doc.display_name,
+        doc.description,
+        doc.collection or "",
+        name_words(doc.name),
+    ]
     if doc.kind == "table":
-        parts += _columns(snapshot.tables[doc.id], hidden)
+        table = snapshot.tables[doc.id]
+        parts += _columns(table, hidden)
+        parts += [name_words(f.name) for f in table.fields if f.visible and f.name not in hidden]
     else:
         table = snapshot.tables[snapshot.metrics[doc.id].table_id]
         parts += [table.name, table.display_name]
