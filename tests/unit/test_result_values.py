@@ -56,3 +56,37 @@ def test_values_that_do_not_fit_microseconds_keep_every_digit() -> None:
         "1969-12-31T23:59:59.999999999Z",
         None,
     ]
+
+
+def _decimal_result(values: list[str | None], scale: int = 6) -> QueryResult:
+    import decimal
+
+    from sextant.query.results import result_from_arrow
+
+    array = pa.array(
+        [None if v is None else decimal.Decimal(v) for v in values], type=pa.decimal128(38, scale)
+    )
+    table = pa.table({"total": array, "n": pa.array(range(len(values)), type=pa.int64())})
+    columns = (
+        OutputColumn("total", "Total", "type/Decimal"),
+        OutputColumn("n", "N", "type/Integer"),
+    )
+    return result_from_arrow(table, columns, row_cap=2000, cap_binds=True, running_ms=1)
+
+
+def test_decimals_keep_every_digit_on_the_wire() -> None:
+    result = _decimal_result(["55909065222.827692", None, "-0.000001", "12.500000"])
+    body = "".join(body_chunks(result, batch=2))
+    assert '"rows":[[55909065222.827692,0],[null,1],[-0.000001,2],[12.500000,3]]' in body
+    parsed = json.loads(body, parse_float=str)
+    assert parsed["data"]["rows"][0] == ["55909065222.827692", 0]
+    assert result.rows[0][0] == pytest.approx(55909065222.827692)  # other consumers: floats
+    again = QueryResult.from_cache(result.columns, json.loads(json.dumps(result.to_cache())))
+    assert "".join(body_chunks(again)) == "".join(body_chunks(result))
+
+
+def test_decimals_a_float_holds_are_written_as_before() -> None:
+    result = _decimal_result(["1.5", "2.25", None])
+    assert result.exact == {}
+    body = "".join(body_chunks(result))
+    assert '"rows":[[1.5,0],[2.25,1],[null,2]]' in body

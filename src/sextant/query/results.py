@@ -14,7 +14,7 @@ import json
 import math
 import zoneinfo
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import pyarrow as pa
@@ -46,6 +46,9 @@ class QueryResult:
     row_limit: int | None = None  # the cap that cut rows, when ``truncated``
     cached: bool = False
     next_offset: int | None = None  # a page's result: where the next page starts
+    # decimal columns whose values a binary float cannot hold: column index -> each row's
+    # value written out in full (None: the row's JSON value is exact already)
+    exact: Mapping[int, list[str | None]] = field(default_factory=dict)
 
     @property
     def row_count(self) -> int:
@@ -57,6 +60,7 @@ class QueryResult:
             "running_ms": self.running_ms,
             "truncated": self.truncated,
             "row_limit": self.row_limit,
+            "exact": {str(i): texts for i, texts in self.exact.items()},
         }
 
     @classmethod
@@ -68,6 +72,7 @@ class QueryResult:
             bool(data["truncated"]),
             data.get("row_limit"),
             cached=True,
+            exact={int(i): list(texts) for i, texts in (data.get("exact") or {}).items()},
         )
 
 
@@ -190,7 +195,42 @@ def result_from_arrow(
     shown = table.slice(0, row_cap) if table.num_rows > row_cap else table
     values = [_column_values(shown.column(i), c.base_type, zone) for i, c in enumerate(columns)]
     rows = [list(row) for row in zip(*values, strict=True)] if values else []
-    return QueryResult(tuple(columns), rows, running_ms, truncated, row_cap if truncated else None)
+    exact = {
+        i: texts
+        for i, c in enumerate(columns)
+        if c.base_type not in _WHOLE and (texts := _exact_texts(shown.column(i))) is not None
+    }
+    cut = row_cap if truncated else None
+    return QueryResult(tuple(columns), rows, running_ms, truncated, cut, exact=exact)
+
+
+_WHOLE = frozenset({"type/Integer", "type/BigInteger"})  # written as integers already
+
+
+def _exact_texts(column: pa.ChunkedArray) -> list[str | None] | None:
+    """A decimal column's values in full (``55909065222.827692``) when a binary float loses
+    digits of any of them; None when every value survives as a float (or it is no decimal)."""
+    if not (pa.types.is_decimal128(column.type) or pa.types.is_decimal256(column.type)):
+        return None
+    texts: list[str | None] = []
+    lossy = False
+    for value in column.to_pylist():
+        if value is None or not value.is_finite():
+            texts.append(None)
+            continue
+        if decimal.Decimal(repr(float(value))) != value:
+            lossy = True
+        texts.append(format(value, "f"))
+    return texts if lossy else None
+
+
+def _row_text(row: list[Any], index: int, exact: Mapping[int, list[str | None]]) -> str:
+    """One row as JSON, exact decimals written digit for digit."""
+    parts = []
+    for j, value in enumerate(row):
+        full = exact[j][index] if j in exact else None
+        parts.append(full if full is not None else _dumps(value))
+    return "[" + ",".join(parts) + "]"
 
 
 def _dumps(value: Any) -> str:
@@ -227,8 +267,15 @@ def body_chunks(
     ]
     size = sum(map(len, pending))
     rows = result.rows
+    exact = result.exact
     for start in range(0, len(rows), batch):
-        piece = ("," if start else "") + _dumps(rows[start : start + batch])[1:-1]
+        if exact:
+            texts = (
+                _row_text(r, start + k, exact) for k, r in enumerate(rows[start : start + batch])
+            )
+            piece = ("," if start else "") + ",".join(texts)
+        else:
+            piece = ("," if start else "") + _dumps(rows[start : start + batch])[1:-1]
         pending.append(piece)
         size += len(piece)
         if size >= chunk:
