@@ -190,12 +190,11 @@ def compile_query(
     if plan is not None and plan.along_time:
         # the caller's filters on the time dimension choose the periods shown, not the rows
         # used (the metric's own filters always choose rows)
-        on_time = [
-            f for f in asked if f.column.via is None and f.column.field.id == plan.time_field
-        ]
-        asked = [
-            f for f in asked if not (f.column.via is None and f.column.field.id == plan.time_field)
-        ]
+        def on_dimension(f: RFilter) -> bool:
+            return f.column.via is None and f.column.field.id == plan.time_field
+
+        on_time = [f for f in asked if on_dimension(f)]
+        asked = [f for f in asked if not on_dimension(f)]
     shown = functools.reduce(operator.and_, [predicate(f) for f in on_time]) if on_time else None
     wheres = [*asked, *(f for agg in resolved.aggregations for f in agg.filters)]
     predicates = [predicate(f) for f in wheres]
@@ -211,10 +210,8 @@ def compile_query(
             n: _granular(value(g.column), g.granularity, engine, rules)
             for n, g in zip(g_names, resolved.group_by, strict=True)
         }
-        aggs = (
-            {}
-            if plan is not None
-            else {
+        if plan is None:
+            aggs = {
                 n: aggregate(
                     a.fn,
                     _granular(value(a.column), a.bucket, engine, rules)
@@ -225,8 +222,6 @@ def compile_query(
                 )
                 for n, a in zip(a_names, resolved.aggregations, strict=True)
             }
-        )
-        if plan is None:
             expr = (
                 filtered.group_by(**groups).aggregate(**aggs)
                 if groups
