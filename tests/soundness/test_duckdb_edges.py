@@ -21,7 +21,8 @@ from sextant.demo.setup import DemoFiles, prepare_demo
 from sextant.service import Sextant
 from tests.agent_client import AgentClient
 from tests.conftest import make_settings
-from tests.soundness import metric_kinds
+from tests.soundness import expressions, metric_kinds
+from tests.soundness.expressions import with_expressions
 from tests.soundness.harness import (
     ADMIN,
     ANALYST,
@@ -39,7 +40,6 @@ from tests.soundness.harness import (
     table,
     variant_client,
 )
-from tests.soundness.metric_kinds import with_extra_metrics
 
 EDITS = (
     "ALTER TABLE REVIEWS ALTER COLUMN REVIEWER DROP NOT NULL",
@@ -424,12 +424,19 @@ def kinds_api(
     edge_demo: Sextant, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[AgentClient]:
     data_dir = tmp_path_factory.mktemp("kinds-duck")
-    with variant_client(edge_demo, data_dir, with_extra_metrics) as client:
+    with variant_client(edge_demo, data_dir, with_expressions) as client:
         yield client
 
 
 @pytest.mark.parametrize("case", [c.param() for c in metric_kinds.CASES])
 def test_metric_kinds_match_hand_sql(
+    kinds_api: AgentClient, edge_warehouse: duckdb.DuckDBPyConnection, case: Case
+) -> None:
+    check(kinds_api, edge_warehouse, case)
+
+
+@pytest.mark.parametrize("case", [c.param() for c in expressions.CASES])
+def test_expressions_match_hand_sql(
     kinds_api: AgentClient, edge_warehouse: duckdb.DuckDBPyConnection, case: Case
 ) -> None:
     check(kinds_api, edge_warehouse, case)

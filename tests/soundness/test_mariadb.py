@@ -24,7 +24,7 @@ from sextant.service import Sextant
 from sextant.warehouse.connection import mysql_params
 from tests.agent_client import AgentClient
 from tests.conftest import fresh_mariadb_database, make_settings
-from tests.soundness import metric_kinds, test_duckdb, test_duckdb_edges
+from tests.soundness import expressions, metric_kinds, test_duckdb, test_duckdb_edges
 from tests.soundness.engines import MySQLWarehouse, edge_tables
 from tests.soundness.harness import Case, agree, check, hand, sunday_client, variant_client
 
@@ -198,8 +198,15 @@ def maria_kinds(
 ) -> Iterator[tuple[AgentClient, MySQLWarehouse]]:
     client, warehouse = maria_edges
     data_dir = tmp_path_factory.mktemp("kinds-maria")
-    with variant_client(client.service, data_dir, metric_kinds.with_extra_metrics) as kinds:
+    with variant_client(client.service, data_dir, expressions.with_expressions) as kinds:
         yield kinds, warehouse
+
+
+@pytest.mark.parametrize("case", [c.param("mysql") for c in expressions.CASES])
+def test_expressions_match_hand_sql(
+    maria_kinds: tuple[AgentClient, MySQLWarehouse], case: Case
+) -> None:
+    check(*maria_kinds, case)
 
 
 @pytest.mark.parametrize("case", [c.param("mysql") for c in metric_kinds.CASES])

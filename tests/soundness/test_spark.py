@@ -24,7 +24,7 @@ from sqlglot import exp
 
 from sextant.service import Sextant
 from tests.agent_client import AgentClient
-from tests.soundness import metric_kinds, test_duckdb
+from tests.soundness import expressions, metric_kinds, test_duckdb
 from tests.soundness.harness import (
     Case,
     HandResult,
@@ -210,8 +210,16 @@ def spark_kinds(
     spark_service: Sextant, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[AgentClient]:
     data_dir = tmp_path_factory.mktemp("kinds-spark")
-    with variant_client(spark_service, data_dir, metric_kinds.with_extra_metrics) as kinds:
+    with variant_client(spark_service, data_dir, expressions.with_expressions) as kinds:
         yield kinds
+
+
+# expressions in measures, metrics and segments (tests/soundness/expressions.py): every case
+@pytest.mark.parametrize("case", [c.param("spark") for c in expressions.CASES])
+def test_expressions_match_hand_sql(
+    spark_kinds: AgentClient, spark: SparkWarehouse, case: Case
+) -> None:
+    check(spark_kinds, spark, case)
 
 
 @pytest.mark.parametrize("case", [c.param("spark") for c in KIND_CASES])

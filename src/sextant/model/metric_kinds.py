@@ -307,7 +307,9 @@ def expand(definitions: Mapping[str, Mapping[str, Any]], name: str) -> tuple[dic
                 filters = (*base.filters, *_filters_of(definitions[spec["metric"]]))
                 parts[side] = Part(base.aggregation, (*filters, *spec.get("filters", ())))
             else:
-                aggregation = {k: spec[k] for k in ("function", "column") if spec.get(k)}
+                aggregation = {
+                    k: spec[k] for k in ("function", "column", "expression") if spec.get(k)
+                }
                 parts[side] = Part(aggregation, tuple(spec.get("filters", ())))
         return parts, Binary("/", Ref("numerator"), Ref("denominator"))
     parts = {}

@@ -73,14 +73,6 @@ class _Question:
                         return col.visibility
         return "normal"
 
-    def foreign_keys_to(self, target: str) -> list[str]:
-        columns = self.checker.tables[self.source[0]][self.source[1]]
-        return [
-            c
-            for c in columns
-            if (fk := self.checker.foreign_key(self.source, c)) is not None and fk[1] == target
-        ]
-
     def column(self, path: Path, text: str) -> ColumnRef | None:
         """The column ``text`` names, or None after reporting why it cannot be used."""
         own = self.checker.tables[self.source[0]][self.source[1]]
@@ -95,7 +87,7 @@ class _Question:
         if table_name not in tables:
             self.checker.unknown(path, "table", table_name, tables)
             return None
-        keys = self.foreign_keys_to(table_name)
+        keys = self.checker.foreign_keys_to(self.source, table_name)
         if not keys:
             if self.checker.catalog is None:
                 return None  # offline, undeclared keys cannot be followed: nothing to check

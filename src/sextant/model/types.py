@@ -152,14 +152,24 @@ class FilterSpec(_Spec):
         return self
 
 
+def _check_operand(function: str | None, column: str | None, expression: str | None) -> None:
+    if column is not None and expression is not None:
+        raise ValueError("give column or expression, not both")
+    if function in AGGREGATIONS and function != "count" and column is None and expression is None:
+        raise ValueError(f"aggregation {function!r} needs a column or an expression")
+
+
 class AggregationSpec(_Spec):
+    """``function`` over one ``column``, or over an ``expression`` of the table's columns
+    (see :mod:`sextant.model.expressions`); ``count`` with neither counts rows."""
+
     function: str
     column: str | None = None
+    expression: str | None = None
 
     @model_validator(mode="after")
     def _needs_column(self) -> AggregationSpec:
-        if self.function in AGGREGATIONS and self.function != "count" and self.column is None:
-            raise ValueError(f"aggregation {self.function!r} needs a column")
+        _check_operand(self.function, self.column, self.expression)
         return self
 
 
@@ -169,17 +179,17 @@ class RatioPartSpec(_Spec):
 
     function: str | None = None
     column: str | None = None
+    expression: str | None = None
     metric: str | None = None
     filters: tuple[FilterSpec, ...] = ()
 
     @model_validator(mode="after")
     def _one_source(self) -> RatioPartSpec:
         if (self.function is None) == (self.metric is None):
-            raise ValueError("give either function (with column) or metric")
-        if self.metric is not None and self.column is not None:
-            raise ValueError("column goes with function, not with metric")
-        if self.function in AGGREGATIONS and self.function != "count" and self.column is None:
-            raise ValueError(f"aggregation {self.function!r} needs a column")
+            raise ValueError("give either function (with column or expression) or metric")
+        if self.metric is not None and (self.column or self.expression) is not None:
+            raise ValueError("column and expression go with function, not with metric")
+        _check_operand(self.function, self.column, self.expression)
         return self
 
 
@@ -246,14 +256,23 @@ class MeasureSpec(_Spec):
 
 
 class SegmentSpec(_Spec):
+    """The rows of a table that all ``filters`` and the boolean ``condition`` keep."""
+
     name: str
     display_name: str | None = None
     description: str | None = None
     database: str | None = None
     table: str
-    filters: tuple[FilterSpec, ...] = Field(min_length=1)
+    filters: tuple[FilterSpec, ...] = ()
+    condition: str | None = None
 
     _name = field_validator("name")(_non_empty)
+
+    @model_validator(mode="after")
+    def _something(self) -> SegmentSpec:
+        if not self.filters and self.condition is None:
+            raise ValueError("a segment needs filters or a condition")
+        return self
 
 
 # -- saved questions -----------------------------------------------------------------------

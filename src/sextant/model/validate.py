@@ -13,6 +13,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from sextant.model.catalog import Catalog
+from sextant.model.expressions import Col, ExpressionError, columns_of, kind_of_expression, parse
 from sextant.model.issues import Issue, Path, suggest
 from sextant.model.metric_kinds import (
     CUMULATIVE_FUNCTIONS,
@@ -167,6 +168,11 @@ class _Checker:
             )
             if ref is not None:
                 self.filters(("segments", i, "filters"), ref, segment.filters)
+                if segment.condition is not None:
+                    cpath: Path = ("segments", i, "condition")
+                    kind = self.expression(cpath, ref, segment.condition)
+                    if isinstance(kind, str) and kind != "boolean":
+                        self.report(cpath, f"a condition is true or false, not a {kind}")
         for i, user in enumerate(m.users):
             for j, group in enumerate(user.groups):
                 if group not in self.groups:
@@ -307,7 +313,9 @@ class _Checker:
                         "parts are aggregations or simple metrics",
                     )
             else:
-                spec = AggregationSpec(function=part.function or "", column=part.column)
+                spec = AggregationSpec(
+                    function=part.function or "", column=part.column, expression=part.expression
+                )
                 self.aggregation((*path, side), ref, spec)
             self.filters((*path, side, "filters"), ref, part.filters)
         if metric.type == "derived":
@@ -438,6 +446,67 @@ class _Checker:
             numeric = {"type/Integer", "type/BigInteger", "type/Float", "type/Decimal"}
             if agg.function in {"sum", "avg"} and isinstance(base, str) and base not in numeric:
                 self.report((*path, "column"), f"cannot {agg.function} non-numeric {agg.column}")
+        if agg.expression is not None:
+            kind = self.expression((*path, "expression"), ref, agg.expression)
+            if agg.function in {"sum", "avg"} and isinstance(kind, str) and kind != "number":
+                self.report((*path, "expression"), f"cannot {agg.function} a {kind} expression")
+            if agg.function in {"min", "max"} and kind == "boolean":
+                self.report((*path, "expression"), f"{agg.function} does not apply to a condition")
+
+    def expression(self, path: Path, ref: tuple[str, str], text: str) -> str | bool | None:
+        """The kind of value ``text`` gives (None: not known offline), or False after
+        reporting why it cannot be used."""
+        try:
+            node = parse(text)
+        except ExpressionError as exc:
+            self.report(path, str(exc))
+            return False
+        found = {col: self.expression_column(path, ref, col) for col in set(columns_of(node))}
+        if any(base is False for base in found.values()):
+            return False
+        try:
+            return kind_of_expression(
+                node, lambda col: kind_of(b) if isinstance(b := found[col], str) else None
+            )
+        except ExpressionError as exc:
+            self.report(path, str(exc))
+            return False
+
+    def expression_column(self, path: Path, ref: tuple[str, str], col: Col) -> str | bool | None:
+        """A column of ``ref`` or, as ``TABLE.COLUMN``, of a table one of its foreign keys
+        points to: its base type (None if unknown), or False after reporting."""
+        if col.table is None:
+            return self.column(path, ref, col.name)
+        tables = self.tables[ref[0]]
+        if col.table not in tables:
+            self.unknown(path, "table", col.table, tables)
+            return False
+        keys = self.foreign_keys_to(ref, col.table)
+        if not keys:
+            if self.catalog is None:
+                return None  # offline, undeclared keys cannot be followed: nothing to check
+            self.report(
+                path,
+                f"{ref[1]} has no foreign key to {col.table}; write a column of {ref[1]} "
+                "or TABLE.COLUMN of a table one of its foreign keys points to",
+            )
+            return False
+        if len(keys) > 1:
+            self.report(
+                path,
+                f"{col.table} is reached through several foreign keys of {ref[1]} "
+                f"({', '.join(keys)}); an expression cannot choose between them",
+            )
+            return False
+        return self.column(path, (ref[0], col.table), col.name)
+
+    def foreign_keys_to(self, source: tuple[str, str], target: str) -> list[str]:
+        """The columns of ``source`` that are foreign keys to table ``target``."""
+        return [
+            c
+            for c in self.tables[source[0]][source[1]]
+            if (fk := self.foreign_key(source, c)) is not None and fk[1] == target
+        ]
 
     def filters(
         self,

@@ -19,11 +19,20 @@ import ibis.expr.types as ir
 
 from sextant.auth.principal import Principal
 from sextant.permissions.decide import table_access
+from sextant.query.expressions import compile_expression, operand
 from sextant.query.fields import Column
 from sextant.query.filters import compile_filter
 from sextant.query.metric_kinds import aggregate, aggregate_metric
 from sextant.query.paging import Page
-from sextant.query.resolve import RAggregation, Resolved, RFilter, RPlan
+from sextant.query.resolve import (
+    RAggregation,
+    Resolved,
+    RFilter,
+    RPart,
+    RPlan,
+    RWhere,
+    where_columns,
+)
 from sextant.query.rows import OpenTable, restricted
 from sextant.query.temporal import TRUNCATIONS, TimeRules, extract, localize, truncate
 from sextant.store.snapshot import FieldRow, Snapshot
@@ -105,19 +114,19 @@ def unique_names(names: list[str]) -> list[str]:
 
 
 def _used(resolved: Resolved) -> list[Column]:
-    out: list[Column] = [f.column for f in resolved.filters]
+    out: list[Column] = [c for f in resolved.filters for c in where_columns(f)]
     out += list(resolved.fields)
     if not resolved.fields and not resolved.aggregated:
         out += list(resolved.default_fields)
-    for agg in resolved.aggregations:
-        out += [f.column for f in agg.filters]
+    parts = resolved.plan.parts if resolved.plan is not None else ()
+    aggregated: list[RAggregation | RPart] = [*resolved.aggregations, *parts]
+    for agg in aggregated:
+        out += [c for f in agg.filters for c in where_columns(f)]
         if agg.column is not None:
             out.append(agg.column)
+        if agg.expression is not None:
+            out += [c for _, c in agg.expression.columns]
     out += [g.column for g in resolved.group_by] + [o.column for o in resolved.order_by]
-    for part in resolved.plan.parts if resolved.plan is not None else ():
-        out += [f.column for f in part.filters]
-        if part.column is not None:
-            out.append(part.column)
     return out
 
 
@@ -180,7 +189,9 @@ def compile_query(
     def value(column: Column) -> Any:
         return joined[names[(column.field.id, column.via.id if column.via else None)]]
 
-    def predicate(f: RFilter) -> Any:
+    def predicate(f: RWhere) -> Any:
+        if not isinstance(f, RFilter):
+            return compile_expression(f.expression, value)
         return compile_filter(
             value(f.column), f.column.field.base_type, f.op, list(f.values), f.bucket, engine, rules
         )
@@ -190,7 +201,9 @@ def compile_query(
     if plan is not None and plan.along_time:
         # the caller's filters on the time dimension choose the periods shown, not the rows
         # used (the metric's own filters always choose rows)
-        def on_dimension(f: RFilter) -> bool:
+        def on_dimension(f: RWhere) -> bool:
+            if not isinstance(f, RFilter):
+                return False
             return f.column.via is None and f.column.field.id == plan.time_field
 
         on_time = [f for f in asked if on_dimension(f)]
@@ -216,7 +229,7 @@ def compile_query(
                     a.fn,
                     _granular(value(a.column), a.bucket, engine, rules)
                     if a.column is not None
-                    else None,
+                    else operand(None, a.expression, value),
                     filtered,
                     engine,
                 )

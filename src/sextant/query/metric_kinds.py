@@ -18,7 +18,8 @@ import ibis
 import ibis.expr.types as ir
 
 from sextant.model.metric_kinds import Number, Ref, Term, Unary, index_units
-from sextant.query.resolve import RFilter, RPart, RPlan
+from sextant.query.expressions import operand
+from sextant.query.resolve import RPart, RPlan, RWhere
 from sextant.query.temporal import TimeRules, extract, truncate
 from sextant.warehouse.engines import EngineProfile
 
@@ -53,11 +54,11 @@ def _part(
     part: RPart,
     rows: ir.Table,
     value: Callable[[Any], Any],
-    predicate: Callable[[RFilter], Any],
+    predicate: Callable[[RWhere], Any],
     engine: EngineProfile,
 ) -> ir.Scalar:
     """The part's aggregation; its own filters keep only their rows (CASE WHEN … END)."""
-    column = value(part.column) if part.column is not None else None
+    column = operand(part.column, part.expression, value)
     if not part.filters:
         return aggregate(part.fn, column, rows, engine)
     keep = functools.reduce(operator.and_, [predicate(f) for f in part.filters])
@@ -98,7 +99,7 @@ def aggregate_metric(
     name: str,
     *,
     value: Callable[[Any], Any],
-    predicate: Callable[[RFilter], Any],
+    predicate: Callable[[RWhere], Any],
     shown: Any | None,
     granularity: str | None,
     engine: EngineProfile,

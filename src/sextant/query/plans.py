@@ -29,7 +29,7 @@ import sqlglot.expressions as sge
 from sextant.cache import LRU
 from sextant.model.operations import COMPARISONS, OPERATIONS
 from sextant.query.compile import Compiled
-from sextant.query.resolve import Resolved, RFilter
+from sextant.query.resolve import Resolved, RFilter, RWhere
 from sextant.query.sql import render_sql, to_sqlglot
 
 __all__ = ["PlanShapes"]
@@ -42,9 +42,14 @@ _REUSABLE_ENGINES = frozenset({"duckdb", "postgres", "mysql", "sqlite", "spark"}
 _BASE = 700_000_001  # far above any demo value, inside every integer type's range
 
 
-def _plain(f: RFilter) -> bool:
+def _plain(f: RWhere) -> bool:
     """Whether ``f``'s values reach SQL unchanged, as plain literals."""
-    if f.bucket is not None or f.op not in COMPARISONS or OPERATIONS[f.op].extraction:
+    if (
+        not isinstance(f, RFilter)
+        or f.bucket is not None
+        or f.op not in COMPARISONS
+        or OPERATIONS[f.op].extraction
+    ):
         return False
     kind = f.column.field.base_type
     if kind in _NUMBERS:
@@ -141,9 +146,9 @@ def _marked(resolved: Resolved) -> tuple[Resolved, list[Any]]:
     """``resolved`` with the values of its plain filters replaced by markers, and those
     values in marker order."""
     values: list[Any] = []
-    filters: list[RFilter] = []
+    filters: list[RWhere] = []
     for f in resolved.filters:
-        if _plain(f):
+        if isinstance(f, RFilter) and _plain(f):
             marks = []
             for value in f.values:
                 marks.append(_marker(value, len(values)))

@@ -8,11 +8,13 @@ at construction and again at execution, against the current model.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from sextant.auth.principal import Principal
 from sextant.errors import ForbiddenError, InvalidRequestError, NotFoundError, UserError
+from sextant.model.expressions import Col, ExpressionError, Node, columns_of, parse
 from sextant.model.metric_kinds import Period, Term, index_units, parse_expression, parse_period
 from sextant.model.operations import (
     AGGREGATIONS,
@@ -30,15 +32,18 @@ from sextant.query.normal import NormAggregation, NormFilter, NormGroup, NormOrd
 from sextant.query.problems import Problems
 from sextant.query.size import check_size
 from sextant.query.spec import QueryRequest
-from sextant.store.snapshot import MetricRow, Snapshot, TableRow
+from sextant.store.snapshot import FieldRow, MetricRow, Snapshot, TableRow
 
 __all__ = [
     "RAggregation",
+    "RCondition",
+    "RExpression",
     "RFilter",
     "RGroup",
     "ROrder",
     "RPart",
     "RPlan",
+    "RWhere",
     "Resolved",
     "normalize",
     "resolve",
@@ -80,14 +85,44 @@ class RFilter:
 
 
 @dataclass(frozen=True)
+class RExpression:
+    """An expression of the model (see :mod:`sextant.model.expressions`) with the column
+    each of its names stands for."""
+
+    node: Node
+    columns: tuple[tuple[Col, Column], ...]
+
+    def column(self, col: Col) -> Column:
+        return next(c for name, c in self.columns if name == col)
+
+
+@dataclass(frozen=True)
+class RCondition:
+    """A segment's boolean condition: keeps the rows it is true for."""
+
+    expression: RExpression
+
+
+RWhere = RFilter | RCondition
+
+
+def where_columns(where: RWhere) -> list[Column]:
+    """The columns a filter or condition reads."""
+    if isinstance(where, RFilter):
+        return [where.column]
+    return [c for _, c in where.expression.columns]
+
+
+@dataclass(frozen=True)
 class RAggregation:
     fn: str
     column: Column | None
     name: str
     display_name: str
     sort: str | None = None
-    filters: tuple[RFilter, ...] = ()  # a metric's own filters (conditional aggregation)
+    filters: tuple[RWhere, ...] = ()  # a metric's own filters (conditional aggregation)
     bucket: str | None = None  # the column truncated or extracted before aggregating
+    expression: RExpression | None = None  # aggregated instead of ``column``
 
 
 @dataclass(frozen=True)
@@ -113,8 +148,9 @@ class RPart:
     name: str
     fn: str
     column: Column | None
-    filters: tuple[RFilter, ...]
+    filters: tuple[RWhere, ...]
     offset: Period | None = None
+    expression: RExpression | None = None
 
 
 @dataclass(frozen=True)
@@ -146,7 +182,7 @@ class Resolved:
     norm: NormQuery
     table: TableRow
     metric: MetricRow | None
-    filters: tuple[RFilter, ...]
+    filters: tuple[RWhere, ...]
     fields: tuple[Column, ...]
     aggregations: tuple[RAggregation, ...]
     group_by: tuple[RGroup, ...]
@@ -316,7 +352,8 @@ class _Resolver:
         self.norm = norm
         self.snapshot = snapshot
         self.table, self.metric = _entity(norm.kind, norm.entity, principal, snapshot)
-        self.columns = column_list(snapshot, self.table, table_access_for(principal, snapshot))
+        self.access = table_access_for(principal, snapshot)
+        self.columns = column_list(snapshot, self.table, self.access)
         self.by_ref = {_ref(c): c for c in self.columns}
         self.own = {c.field.name: c for c in self.columns if c.via is None}
         self.problems = problems
@@ -329,7 +366,7 @@ class _Resolver:
             self.problems.add(path, "this field no longer exists or you may not use it")
         return found
 
-    def filter(self, path: str, f: NormFilter) -> list[RFilter]:
+    def filter(self, path: str, f: NormFilter) -> list[RWhere]:
         if f.segment is not None:
             segment = self.snapshot.segments.get(f.segment)
             if segment is None or segment.table_id != self.table.id:
@@ -339,7 +376,11 @@ class _Resolver:
                     f"segment {f.segment} {where}; use a segment of {self.table.name}",
                 )
                 return []
-            return self.model_filters(f"{path}.segment_id", segment.definition.get("filters", ()))
+            return self.model_filters(
+                f"{path}.segment_id",
+                segment.definition.get("filters", ()),
+                segment.definition.get("condition"),
+            )
         column = self.column(f"{path}.field_id", f.ref)
         if f.op is None or column is None:
             return []
@@ -387,26 +428,80 @@ class _Resolver:
             return None
         return RFilter(column, op_name, tuple(values), bucket)
 
-    def model_filters(self, path: str, specs: Any) -> list[RFilter]:
-        """Segment and metric filters from the model, by column name on the entity's table."""
-        out = []
+    def model_filters(self, path: str, specs: Any, condition: str | None = None) -> list[RWhere]:
+        """Segment and metric filters from the model, by column name on the entity's table
+        (or, with ``via``, on the table its foreign key points to), and a segment's
+        condition."""
+        out: list[RWhere] = []
         for spec in specs:
-            column = self.own.get(spec["column"]) or self._any_own(spec["column"])
+            if spec.get("via"):
+                column = self._related(spec["column"], self.table.field(spec["via"]))
+            else:
+                column = self.own.get(spec["column"]) or self._any_own(spec["column"])
             if column is None:
-                self.problems.add(
-                    path, f"the definition uses {spec['column']}, which is unavailable"
-                )
+                shown = f"{spec['via']} → {spec['column']}" if spec.get("via") else spec["column"]
+                self.problems.add(path, f"the definition uses {shown}, which is unavailable")
                 continue
             raw = spec.get("values") or ([spec["value"]] if spec.get("value") is not None else [])
             checked = self.typed(path, column, spec["operation"], tuple(raw), spec.get("bucket"))
             if checked is not None:
                 out.append(checked)
+        if condition:
+            expression = self.expression(path, condition)
+            if expression is not None:
+                out.append(RCondition(expression))
         return out
 
     def _any_own(self, name: str) -> Column | None:
         """A column of the entity's table even when not visible (definitions may use them)."""
         row = self.table.field(name)
         return Column(-1, row, self.table) if row is not None else None
+
+    def _related(self, name: str, via: FieldRow | None) -> Column | None:
+        """A column of the table the foreign key ``via`` points to, if the caller may read
+        that table (its sandbox applies where it is joined)."""
+        key = self.snapshot.fields.get(via.fk_target_field_id or 0) if via is not None else None
+        if via is None or key is None or key.table_id == self.table.id:
+            return None
+        target = self.snapshot.tables[key.table_id]
+        if not self.access(target.id).allowed:
+            return None
+        row = target.field(name)
+        return Column(-1, row, target, via) if row is not None else None
+
+    def expression(self, path: str, text: str) -> RExpression | None:
+        """A definition's expression with its columns, or None (reported)."""
+        try:
+            node = parse(text)
+        except ExpressionError as exc:
+            self.problems.add(path, f"the definition cannot be used: {exc}")
+            return None
+        columns = []
+        for col in dict.fromkeys(columns_of(node)):
+            if col.table is None:
+                column = self.own.get(col.name) or self._any_own(col.name)
+            else:
+                keys = [
+                    f
+                    for f in self.table.fields
+                    if (k := self.snapshot.fields.get(f.fk_target_field_id or 0)) is not None
+                    and self.snapshot.tables[k.table_id].name == col.table
+                ]
+                column = self._related(col.name, keys[0] if len(keys) == 1 else None)
+            if column is None:
+                self.problems.add(path, f"the definition uses {col}, which is unavailable")
+                return None
+            columns.append((col, column))
+        return RExpression(node, tuple(columns))
+
+    def operand(
+        self, path: str, spec: Mapping[str, Any]
+    ) -> tuple[Column | None, RExpression | None]:
+        """What an aggregation of the model aggregates: a column, an expression or neither
+        (count of rows)."""
+        if spec.get("expression"):
+            return None, self.expression(path, spec["expression"])
+        return (self._any_own(spec["column"]) if spec.get("column") else None), None
 
     def aggregation(self, path: str, a: NormAggregation) -> RAggregation | None:
         if a.measure is not None:
@@ -416,8 +511,11 @@ class _Resolver:
                 self.problems.add(f"{path}.measure_id", f"measure {a.measure} {where}")
                 return None
             spec = measure.definition["aggregation"]
-            column = self._any_own(spec["column"]) if spec.get("column") else None
-            return RAggregation(spec["function"], column, measure.name, measure.name, a.sort)
+            column, expression = self.operand(f"{path}.measure_id", spec)
+            return RAggregation(
+                spec["function"], column, measure.name, measure.name, a.sort,
+                expression=expression,
+            )  # fmt: skip
         if a.fn not in AGGREGATIONS:
             self.problems.unknown(
                 f"{path}.function", "aggregation function", str(a.fn), AGGREGATIONS
@@ -520,10 +618,11 @@ class _Resolver:
             own = self.model_filters("metric", definition.get("filters", ()))
             if definition.get("type", "simple") == "simple":
                 spec = definition["aggregation"]
-                column = self._any_own(spec["column"]) if spec.get("column") else None
+                column, expression = self.operand("metric", spec)
+                name = self.metric.name
                 aggregations = [
                     RAggregation(
-                        spec["function"], column, self.metric.name, self.metric.name, None, (*own,)
+                        spec["function"], column, name, name, None, (*own,), None, expression
                     )
                 ]
             else:
@@ -603,10 +702,12 @@ class _Resolver:
         parts = []
         for name, spec in definition["parts"].items():
             aggregation = spec["aggregation"]
-            column = self._any_own(aggregation["column"]) if aggregation.get("column") else None
+            column, expression = self.operand("metric", aggregation)
             filters = self.model_filters("metric", spec.get("filters", ()))
             offset = parse_period(spec["offset"]) if spec.get("offset") else None
-            parts.append(RPart(name, aggregation["function"], column, tuple(filters), offset))
+            parts.append(
+                RPart(name, aggregation["function"], column, tuple(filters), offset, expression)
+            )
         time_field = self.metric.default_time_field_id
         time = next(
             (

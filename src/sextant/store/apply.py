@@ -298,9 +298,9 @@ def _apply_entities(
     metrics.retire_rest()
     result.counts["metrics"] = len(model.metrics)
     named: dict[str, dict[tuple[int, str], int]] = {}
-    for table, items, part in (
-        (s.measures, model.measures, "aggregation"),
-        (s.segments, model.segments, "filters"),
+    for table, items, keys in (
+        (s.measures, model.measures, ("aggregation",)),
+        (s.segments, model.segments, ("filters", "condition")),
     ):
         upserter = _Upserter(conn, table, ("table_id", "name"))
         named[table.name] = {}
@@ -312,7 +312,9 @@ def _apply_entities(
                     "name": item.name,
                     "display_name": item.display_name,
                     "description": item.description,
-                    "definition": item.model_dump(mode="json", include={part}, exclude_none=True),
+                    "definition": item.model_dump(
+                        mode="json", include=set(keys), exclude_none=True
+                    ),
                 }
             )
         upserter.retire_rest()
