@@ -64,6 +64,9 @@ EXTRA_SEGMENTS = """
   - name: Ordered Before Listing
     table: ORDERS
     condition: CREATED_AT < PRODUCTS.CREATED_AT
+  - name: Organic or Unknown Buyers
+    table: ORDERS
+    condition: PEOPLE.SOURCE = 'Organic' or PEOPLE.ID is null
   - name: Mid-Size Repeat Orders
     table: ORDERS
     filters: [{column: QUANTITY, operation: greater-than, value: 1}]
@@ -93,10 +96,21 @@ EXTRA_METRICS = """
 """
 
 
+ORDER_DESK = "order-desk@example.com"  # may query ORDERS, and no table it refers to
+_ORDER_DESK = (
+    ("\ngroups:\n", "  - {name: Order Desk, description: ORDERS alone.}\n"),
+    ("\nusers:\n", f"  - {{email: {ORDER_DESK}, groups: [Order Desk]}}\n"),
+    ("\n  data:\n", "    - {group: Order Desk, tables: [ORDERS], access: query}\n"),
+)
+
+
 def with_expressions(model: str) -> str:
     """The model of ``metric_kinds.with_extra_metrics`` with the measures, segments and
-    metrics above added."""
+    metrics above added, and a user who may query ORDERS only."""
     model = with_extra_metrics(model)
+    for heading, line in _ORDER_DESK:
+        assert heading in model
+        model = model.replace(heading, heading + line, 1)
     for heading, extra in (
         ("\nmeasures:\n", EXTRA_MEASURES),
         ("\nsegments:\n", EXTRA_SEGMENTS),
@@ -110,16 +124,19 @@ def with_expressions(model: str) -> str:
     return model
 
 
-O_D = "ORDERS o LEFT JOIN PRODUCTS d ON o.PRODUCT_ID = d.ID"
+O_D = "ORDERS o LEFT JOIN PRODUCTS d ON o.PRODUCT_ID = d.ID LEFT JOIN PEOPLE p ON o.USER_ID = p.ID"
+# the CA manager's rows: the sandboxes of ORDERS and of PEOPLE (joined through USER_ID)
 CA_ORDERS = (
     "(SELECT * FROM ORDERS WHERE USER_ID IN (SELECT ID FROM PEOPLE WHERE STATE = 'CA')) o "
-    "LEFT JOIN PRODUCTS d ON o.PRODUCT_ID = d.ID"
+    "LEFT JOIN PRODUCTS d ON o.PRODUCT_ID = d.ID "
+    "LEFT JOIN (SELECT * FROM PEOPLE WHERE STATE = 'CA') p ON o.USER_ID = p.ID"
 )
 SEGMENTS = {
     "Discounted or Large": "o.DISCOUNT IS NOT NULL OR o.TOTAL > 100",
     "Not Widgets": "NOT (d.CATEGORY = 'Widget')",
     "Taxed Heavily": "o.TAX * 20 > o.SUBTOTAL AND NOT (o.QUANTITY BETWEEN 2 AND 4)",
     "Ordered Before Listing": "o.CREATED_AT < d.CREATED_AT",
+    "Organic or Unknown Buyers": "p.SOURCE = 'Organic' OR p.ID IS NULL",
     "Mid-Size Repeat Orders": (
         "o.QUANTITY > 1 AND o.SUBTOTAL BETWEEN 20 AND 80 AND (o.TAX > 3 OR o.DISCOUNT IS NULL)"
     ),
@@ -234,8 +251,7 @@ def _measure_cases() -> list[Case]:
                 limit=5,
             ),
             'SELECT p.STATE AS STATE, sum(o.SUBTOTAL - coalesce(o.DISCOUNT, 0)) AS "Net Sales" '
-            "FROM ORDERS o LEFT JOIN PEOPLE p ON o.USER_ID = p.ID "
-            f"WHERE {SEGMENTS['Taxed Heavily']} GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT 5",
+            f"FROM {O_D} WHERE {SEGMENTS['Taxed Heavily']} GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT 5",
         ),
     ]
 

@@ -442,6 +442,37 @@ def test_expressions_match_hand_sql(
     check(kinds_api, edge_warehouse, case)
 
 
+def test_a_definition_reading_a_table_the_caller_may_not_use_is_refused_unnamed(
+    kinds_api: AgentClient, edge_warehouse: duckdb.DuckDBPyConnection
+) -> None:
+    """Order Desk may query ORDERS but not PRODUCTS or PEOPLE: what reads only ORDERS works,
+    what reads a related table is refused without naming that table or its columns."""
+    desk = expressions.ORDER_DESK
+    ids = Ids(kinds_api, ADMIN)
+    orders = ids.table("ORDERS")
+    own = {"table_id": orders, "aggregations": [{"measure_id": ids.measure("ORDERS", "Net Sales")}]}
+    result = run(kinds_api, desk, own)
+    (expected,) = edge_warehouse.execute(
+        "SELECT sum(SUBTOTAL - coalesce(DISCOUNT, 0)) FROM ORDERS"
+    ).fetchone() or (None,)
+    assert result["data"]["rows"][0][0] == pytest.approx(expected)
+    refused = [
+        {
+            "table_id": orders,
+            "aggregations": [{"measure_id": ids.measure("ORDERS", "Catalog Value")}],
+        },
+        {"table_id": orders, "filters": [{"segment_id": ids.segment("ORDERS", "Not Widgets")}]},
+        {"metric_id": ids.metric("Widget Revenue")},
+    ]
+    for body in refused:
+        r = kinds_api.request("POST", "/construct-query", desk, json=body)
+        assert r.status_code == 400, r.text
+        text = r.text
+        assert "the definition reads a table you may not use" in text
+        for name in ("PRODUCTS", "PEOPLE", "CATEGORY", "PRICE"):
+            assert name not in text, text
+
+
 def test_metric_kind_case_ids_are_unique() -> None:
     ids = [c.id for c in metric_kinds.CASES]
     assert len(ids) == len(set(ids))

@@ -59,7 +59,7 @@ def test_conditions_parse_to_their_nodes() -> None:
 
 
 def test_related_columns_are_named_by_their_table() -> None:
-    found = list(columns_of(parse("PEOPLE.STATE = STATE or \"Odd Name\" is null")))
+    found = list(columns_of(parse('PEOPLE.STATE = STATE or "Odd Name" is null')))
     assert found == [Col("PEOPLE", "STATE"), Col(None, "STATE"), Col(None, "Odd Name")]
 
 

@@ -345,6 +345,14 @@ def normalize(
 # -- resolve -----------------------------------------------------------------------------------
 
 
+def _unavailable(column: str, related: bool) -> str:
+    """Why a definition of the model cannot be used; a related table the caller may not
+    read is not named, nor are its columns."""
+    if related:
+        return "the definition reads a table you may not use"
+    return f"the definition uses {column}, which is unavailable"
+
+
 class _Resolver:
     def __init__(
         self, norm: NormQuery, principal: Principal, snapshot: Snapshot, problems: Problems
@@ -439,8 +447,7 @@ class _Resolver:
             else:
                 column = self.own.get(spec["column"]) or self._any_own(spec["column"])
             if column is None:
-                shown = f"{spec['via']} → {spec['column']}" if spec.get("via") else spec["column"]
-                self.problems.add(path, f"the definition uses {shown}, which is unavailable")
+                self.problems.add(path, _unavailable(spec["column"], bool(spec.get("via"))))
                 continue
             raw = spec.get("values") or ([spec["value"]] if spec.get("value") is not None else [])
             checked = self.typed(path, column, spec["operation"], tuple(raw), spec.get("bucket"))
@@ -489,7 +496,7 @@ class _Resolver:
                 ]
                 column = self._related(col.name, keys[0] if len(keys) == 1 else None)
             if column is None:
-                self.problems.add(path, f"the definition uses {col}, which is unavailable")
+                self.problems.add(path, _unavailable(col.name, col.table is not None))
                 return None
             columns.append((col, column))
         return RExpression(node, tuple(columns))

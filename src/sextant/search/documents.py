@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from sextant.model.expressions import ExpressionError, columns_of, parse
 from sextant.search.compounds import name_words
 from sextant.store.snapshot import Snapshot, TableRow
 
@@ -58,11 +59,28 @@ def _aggregated(spec: object, table: TableRow, described: bool = True) -> str:
     if not isinstance(spec, dict):
         return ""
     words = _AGGREGATION_WORDS.get(str(spec.get("function")), "")
+    if spec.get("expression"):
+        return f"{words} {_expressed(str(spec['expression']), table)}"
     column = table.field(str(spec.get("column"))) if spec.get("column") else None
     if column is None:
         return f"{words} {table.display_name}"
     detail = f" ({column.description})" if column.description and described else ""
     return f"{words} {column.display_name}{detail}"
+
+
+def _expressed(text: str, table: TableRow) -> str:
+    """An expression in words: the display names of the table's visible columns it reads
+    (hidden and sensitive ones are not named, as nowhere else in search)."""
+    try:
+        columns = dict.fromkeys(columns_of(parse(text)))
+    except ExpressionError:
+        return table.display_name
+    shown = [
+        field.display_name
+        for col in columns
+        if col.table is None and (field := table.field(col.name)) is not None and field.visible
+    ]
+    return " and ".join(shown) if shown else table.display_name
 
 
 def _measure(definition: dict[str, Any], table: TableRow) -> str:
