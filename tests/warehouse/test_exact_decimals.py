@@ -129,3 +129,25 @@ def test_sums_and_rows_keep_every_digit(books: tuple[AgentClient, Any]) -> None:
     rows = _execute(api, {"table_id": table, "fields": [{"field_id": amount}], "limit": 10})
     for text in AMOUNTS:
         assert f"[{text}]" in rows, rows
+
+
+def test_the_average_of_decimals_is_typed_as_the_engine_gives_it(
+    books: tuple[AgentClient, Any],
+) -> None:
+    """DuckDB averages decimals as a double, PostgreSQL and MariaDB as a decimal: the column's
+    base type says which, and the value is the engine's."""
+    api, hand = books
+    table = api.table_id("LEDGER")
+    amount = api.field(USER, "LEDGER", "AMOUNT")
+    made = api.request(
+        "POST",
+        "/construct-query",
+        USER,
+        json={"table_id": table, "aggregations": [{"function": "avg", "field_id": amount}]},
+    )
+    result = api.request("POST", "/execute", USER, json=made.json()).json()
+    expected = hand('SELECT AVG("AMOUNT") FROM "LEDGER"')
+    (column,) = result["data"]["cols"]
+    wanted = "type/Decimal" if isinstance(expected, decimal.Decimal) else "type/Float"
+    assert column["base_type"] == wanted, (column, type(expected))
+    assert float(result["data"]["rows"][0][0]) == pytest.approx(float(expected), rel=1e-12)

@@ -38,12 +38,18 @@ def aggregate(fn: str, value: Any, table: ir.Table, engine: EngineProfile) -> ir
     return {
         "count-distinct": lambda v: v.nunique(),
         "sum": lambda v: v.sum(),
-        "avg": lambda v: (
-            v.cast("float64").mean() if engine.float_average and v.type().is_integer() else v.mean()
-        ),
+        "avg": lambda v: _average(v, engine),
         "min": lambda v: v.min(),
         "max": lambda v: v.max(),
     }[fn](value)
+
+
+def _average(value: Any, engine: EngineProfile) -> Any:
+    if engine.float_average and value.type().is_integer():
+        return value.cast("float64").mean()
+    if engine.float_decimal_average and value.type().is_decimal():
+        return value.mean().cast("float64")
+    return value.mean()
 
 
 def _column(part: RPart) -> str:

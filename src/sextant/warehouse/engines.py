@@ -19,12 +19,18 @@ class EngineProfile:
     catalog: str
     quantiles: bool = True  # quartiles in fingerprints (MySQL and SQLite have no quantile)
     arrays: bool = True  # array_agg, so that one scan collects every column's values
+    # the statistics of a large table are computed in bounded memory in this process (the
+    # embedded engines): distinct counts by grouping, which spills to disk, quartiles by a
+    # sketch; a server engine spends its own memory (and spills) on the one-scan statistics
+    bounded_statistics: bool = False
     # time units Ibis cannot truncate on this engine, computed from other parts instead
     # (sextant.query.temporal.truncate)
     emulated_truncations: frozenset[str] = frozenset()
     # the average of integers is taken over doubles (MySQL's AVG of integers is a DECIMAL
     # rounded to div_precision_increment, 4 places by default)
     float_average: bool = False
+    # the average of decimals is a double (DuckDB): typed so, not as the decimal Ibis expects
+    float_decimal_average: bool = False
     # dates and times are ISO text (SQLite): a truncated date is cast back to a date
     text_temporals: bool = False
     # date parts Ibis computes with a real division on this engine (SQLite's quarter and
@@ -59,6 +65,8 @@ ENGINE_PROFILES: dict[str, EngineProfile] = {
             "information_schema",
             shared_connection=True,
             local_time="timezone",
+            bounded_statistics=True,
+            float_decimal_average=True,
         ),
         EngineProfile(
             "postgres", "public", "postgres", "information_schema", local_time="timezone"
