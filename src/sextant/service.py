@@ -47,6 +47,7 @@ from sextant.store.db import Access, migrate, open_engine, require_current
 from sextant.store.fingerprints import save_fingerprints, sync_targets
 from sextant.store.secrets import server_secret
 from sextant.store.snapshot import Snapshot, current_version, load_snapshot
+from sextant.warehouse.connection import bounded_memory
 from sextant.warehouse.fingerprint import Fingerprint, ScanCounter, fingerprint_table
 from sextant.warehouse.pool import Warehouses
 
@@ -295,14 +296,19 @@ class Sextant:
             label = f"{db_name}.{table_name}"
             if progress is not None:
                 progress(label, index, len(targets))
-            with self.warehouses.connection(db_name) as con:
+            engine = engines.get(db_name, "duckdb")
+            with (
+                self.warehouses.connection(db_name) as con,
+                bounded_memory(con, engine, self.settings.sync_memory_limit),
+            ):
                 prints = fingerprint_table(
                     con.table(table_name, database=schema),
                     [(c.name, c.base_type) for c in columns],
                     threshold=self.settings.value_list_threshold,
                     counter=counter,
                     label=label,
-                    engine=engines.get(db_name, "duckdb"),
+                    engine=engine,
+                    exact_rows=self.settings.exact_statistics_rows or None,
                 )
             by_id: dict[int, Fingerprint] = {c.field_id: prints[c.name] for c in columns}
             save_fingerprints(self.engine, by_id)
@@ -358,6 +364,7 @@ class Sextant:
             self.scans.session,
             self.fingerprint_cache,
             self.settings.value_list_threshold,
+            self.settings.exact_statistics_rows or None,
         )
 
     def explain(self, principal: Principal, token: object, dialect: str | None = None) -> str:

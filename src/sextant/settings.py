@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
@@ -39,6 +40,12 @@ class Settings:
     port: int = 8000
     jwt_secret: str | None = field(default=None, repr=False)
     value_list_threshold: int = 1000
+    # beyond this many rows, an embedded engine's table statistics are estimated in bounded
+    # memory (sextant.warehouse.fingerprint); 0 = always exact
+    exact_statistics_rows: int = 100_000
+    # DuckDB's memory while sync fingerprints (working memory and cached blocks, e.g. 1GB);
+    # None (SEXTANT_SYNC_MEMORY_LIMIT=off): DuckDB's own default, 80% of the machine
+    sync_memory_limit: str | None = "128MB"
     log_level: str = "info"
     progress: bool | None = None
     auth_max_failures: int = 20
@@ -88,9 +95,18 @@ class Settings:
 
     def __post_init__(self) -> None:
         self.proxy_networks()  # refuse a malformed list at configuration time
-        for name in ("value_list_threshold", "user_requests_per_minute", "user_queries_per_minute"):
+        for name in (
+            "value_list_threshold",
+            "exact_statistics_rows",
+            "user_requests_per_minute",
+            "user_queries_per_minute",
+        ):
             if getattr(self, name) < 0:
                 raise ConfigurationError(f"{name} must be >= 0")
+        if self.sync_memory_limit is not None and not _MEMORY.match(self.sync_memory_limit):
+            raise ConfigurationError(
+                f"sync_memory_limit must look like 128MB or 2GB, got {self.sync_memory_limit!r}"
+            )
         if not 0 < self.port < 65536:
             raise ConfigurationError(f"port must be between 1 and 65535, got {self.port}")
         positive = (
@@ -176,6 +192,7 @@ _INTEGERS = frozenset(
     {
         "port",
         "value_list_threshold",
+        "exact_statistics_rows",
         "auth_max_failures",
         "auth_failure_window_seconds",
         "raw_row_limit",
@@ -194,7 +211,12 @@ _INTEGERS = frozenset(
 )
 
 
+_MEMORY = re.compile(r"^\d+(\.\d+)?\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)$", re.IGNORECASE)
+
+
 def _convert(name: str, raw: str) -> Any:
+    if name == "sync_memory_limit" and raw.strip().lower() in {"off", "none"}:
+        return None
     if name in {"data_dir", "config", "agent_log"}:
         return Path(raw)
     if name in {

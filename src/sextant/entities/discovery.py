@@ -84,12 +84,14 @@ class Discovery:
         scans: ScanSession,
         cache: FingerprintCache,
         threshold: int,
+        exact_rows: int | None = None,
     ) -> None:
         self.snapshot = snapshot
         self.engine = engine
         self.scans = scans
         self.cache = cache
         self.threshold = threshold
+        self.exact_rows = exact_rows  # beyond it, statistics are estimated in bounded memory
 
     # -- access ----------------------------------------------------------------------------
     def usable_table(self, principal: Principal, table_id: int) -> TableRow:
@@ -135,6 +137,7 @@ class Discovery:
                         threshold=self.threshold,
                         engine=database.engine,
                         run=scan.run,
+                        exact_rows=self.exact_rows,
                     )
             except (WarehouseError, UserError):
                 raise

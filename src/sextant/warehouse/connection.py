@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import re
 import weakref
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit, urlunsplit
@@ -19,6 +19,7 @@ from sextant.model.validate import engine_of
 from sextant.warehouse.snapshots import Signature, copy_snapshot, discard_snapshot
 
 __all__ = [
+    "bounded_memory",
     "cancel_hook",
     "connect",
     "connect_snapshot",
@@ -89,13 +90,22 @@ def _missing(kind: str, url: str, path: Path) -> str:
     return where + (" (a relative path is relative to the model file's folder)" if relative else "")
 
 
+def _quiet(backend: BaseBackend) -> BaseBackend:
+    """DuckDB draws a progress bar on standard output for queries of more than two seconds
+    (sync of a large table, say): never, from a library (a connection setting, not a
+    database one)."""
+    item = sge.SetItem(this=sge.EQ(this=sge.var("enable_progress_bar"), expression=sge.false()))
+    backend.con.execute(sge.Set(expressions=[item]).sql(dialect="duckdb"))
+    return backend
+
+
 def _duckdb(url: str, base_dir: Path | None) -> BaseBackend:
     path = file_path(url, base_dir)
     if path is None:
-        return ibis.duckdb.connect()
+        return _quiet(ibis.duckdb.connect())
     if not path.exists():
         raise FileNotFoundError(_missing("DuckDB", url, path))
-    return ibis.duckdb.connect(database=str(path), read_only=True)
+    return _quiet(ibis.duckdb.connect(database=str(path), read_only=True))
 
 
 def connect_snapshot(source: Path, directory: Path) -> tuple[BaseBackend, Signature]:
@@ -106,7 +116,7 @@ def connect_snapshot(source: Path, directory: Path) -> tuple[BaseBackend, Signat
     except OSError as exc:
         raise WarehouseError(f"cannot read the DuckDB file {source}: {exc}") from exc
     try:
-        return ibis.duckdb.connect(database=str(target), read_only=True), taken
+        return _quiet(ibis.duckdb.connect(database=str(target), read_only=True)), taken
     except Exception as exc:  # DuckDB's own error classes
         raise WarehouseError(f"cannot open a snapshot of {source}: {exc}") from exc
     finally:
@@ -161,6 +171,27 @@ def mysql_params(url: str) -> dict[str, Any]:
     for key, value in parse_qsl(parts.query):
         params[key] = int(value) if key in _MYSQL_INTEGERS and value.isdigit() else value
     return params
+
+
+@contextlib.contextmanager
+def bounded_memory(backend: BaseBackend, engine: str, limit: str | None) -> Iterator[None]:
+    """DuckDB's memory (its working memory and the cache of the file's blocks it has read)
+    held to ``limit`` (``128MB``) while the block runs, then reset; other engines and
+    ``limit=None`` are left as they are. For sync: a scan of a large table would otherwise
+    keep hundreds of megabytes of blocks cached."""
+    raw: Any = getattr(backend, "con", None)
+    if engine != "duckdb" or limit is None or raw is None:
+        yield
+        return
+    item = sge.SetItem(
+        this=sge.EQ(this=sge.var("memory_limit"), expression=sge.Literal.string(limit))
+    )
+    raw.execute(sge.Set(expressions=[item]).sql(dialect="duckdb"))
+    try:
+        yield
+    finally:  # back to DuckDB's default (Sextant sets it nowhere else)
+        reset = sge.Command(this="RESET", expression=sge.var("memory_limit"))
+        raw.execute(reset.sql(dialect="duckdb"))
 
 
 def mysql_set(name: str, value: sge.Expr) -> str:

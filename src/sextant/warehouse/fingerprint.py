@@ -3,6 +3,16 @@
 One aggregate query per table computes every statistic of every requested column; a second
 one (only when some column is low-cardinality) collects their distinct values. The input is
 an Ibis table expression, so a caller can fingerprint a filtered view (a sandbox) the same way.
+
+In one scan, exact distinct counts and quartiles hold every distinct value in memory at
+once. On an embedded engine (DuckDB), a table of more than ``exact_rows`` rows is therefore
+described in bounded memory: each column's distinct values are counted by a query of their
+own that groups them (a grouping spills to disk under the engine's memory limit, so the
+counts stay exact), and quartiles come from a sketch (DuckDB's ``approx_quantile``, within a
+fraction of a percent on TPC-H) — those statistics say ``"approximate": true``. Counts of
+rows and nulls, minimum, maximum, average, deviation and value lists are exact either way. A
+smaller table whose one-scan statistics do not fit the memory limit (sync holds DuckDB to
+one) is described the bounded way instead of failing.
 """
 
 from __future__ import annotations
@@ -72,12 +82,13 @@ def _share(count: Any, total: int) -> float:
 
 
 def _aggregates(
-    i: int, col: ir.Column, base_type: str, engine: EngineProfile
+    i: int, col: ir.Column, base_type: str, engine: EngineProfile, bounded: bool = False
 ) -> dict[str, ir.Scalar]:
-    out: dict[str, ir.Scalar] = {
-        f"c{i}_distinct": col.nunique(),
-        f"c{i}_nulls": col.isnull().ifelse(1, 0).sum(),
-    }
+    """Every statistic of one column as an aggregate; ``bounded``: without the distinct count
+    (counted apart) and with sketched quartiles."""
+    out: dict[str, ir.Scalar] = {f"c{i}_nulls": col.isnull().ifelse(1, 0).sum()}
+    if not bounded:
+        out[f"c{i}_distinct"] = col.nunique()
     if base_type in NUMERIC_BASE_TYPES:
         num = col.cast("float64")
         out |= {
@@ -86,7 +97,9 @@ def _aggregates(
             f"c{i}_avg": num.mean(),
             f"c{i}_sd": num.std(how="sample"),
         }
-        if engine.quantiles:
+        if engine.quantiles and bounded:
+            out |= {f"c{i}_q1": num.approx_quantile(0.25), f"c{i}_q3": num.approx_quantile(0.75)}
+        elif engine.quantiles:
             out |= {f"c{i}_q1": num.quantile(0.25), f"c{i}_q3": num.quantile(0.75)}
     elif base_type in TEMPORAL:
         out |= {f"c{i}_earliest": col.min(), f"c{i}_latest": col.max()}
@@ -126,6 +139,16 @@ def _statistics(i: int, base_type: str, row: dict[str, Any], rows: int) -> dict[
     return stats
 
 
+def _out_of_memory(exc: BaseException) -> bool:
+    """Whether the engine ran out of the memory it may use (DuckDB's OutOfMemoryException,
+    perhaps wrapped by the caller's runner)."""
+    while exc is not None:
+        if "OutOfMemory" in type(exc).__name__ or "Out of Memory" in str(exc):
+            return True
+        exc = exc.__cause__ or exc.__context__  # type: ignore[assignment]
+    return False
+
+
 def _sort_key(value: Any) -> tuple[int, Any]:
     return (0, value) if not isinstance(value, bool) else (0, int(value))
 
@@ -139,24 +162,51 @@ def fingerprint_table(
     label: str = "",
     engine: str = "duckdb",
     run: Callable[[ir.Table], pa.Table] | None = None,
+    exact_rows: int | None = None,
 ) -> dict[str, Fingerprint]:
     """Fingerprints of ``columns`` (name, base type) of ``table``, in one or two scans (one
-    more per listed column on engines without arrays). ``run`` executes each scan (default:
-    the table's own backend)."""
+    more per listed column on engines without arrays; with ``exact_rows``, one more to count
+    the rows first, and for a larger table one more per column). ``run`` executes each scan
+    (default: the table's own backend)."""
     if not columns:
         return {}
     execute: Callable[[ir.Table], pa.Table] = run or (lambda expr: expr.to_pyarrow())
     engine_profile = profile(engine)
-    aggs: dict[str, ir.Scalar] = {"rows": table.count()}
-    for i, (name, base_type) in enumerate(columns):
-        aggs |= _aggregates(i, table[name], base_type, engine_profile)
-    row = execute(table.aggregate(**aggs)).to_pylist()[0]
-    if counter is not None:
-        counter.add(label)
+
+    def scan(expr: ir.Table) -> dict[str, Any]:
+        found: dict[str, Any] = execute(expr).to_pylist()[0]
+        if counter is not None:
+            counter.add(label)
+        return found
+
+    bounded = False
+    if exact_rows is not None and engine_profile.bounded_statistics:
+        bounded = int(scan(table.aggregate(rows=table.count()))["rows"] or 0) > exact_rows
+
+    def statistics_row(bounded: bool) -> dict[str, Any]:
+        aggs: dict[str, ir.Scalar] = {"rows": table.count()}
+        for i, (name, base_type) in enumerate(columns):
+            aggs |= _aggregates(i, table[name], base_type, engine_profile, bounded)
+        found = scan(table.aggregate(**aggs))
+        for i, (name, _) in enumerate(columns) if bounded else ():
+            values = table.select(v=table[name]).distinct()
+            found[f"c{i}_distinct"] = scan(values.aggregate(n=values.v.count()))["n"]
+        return found
+
+    try:
+        row = statistics_row(bounded)
+    except Exception as exc:
+        if bounded or not engine_profile.bounded_statistics or not _out_of_memory(exc):
+            raise
+        bounded = True
+        row = statistics_row(bounded)
     rows = int(row["rows"] or 0)
     stats = {
         name: _statistics(i, base_type, row, rows) for i, (name, base_type) in enumerate(columns)
     }
+    for name, base_type in columns if bounded and engine_profile.quantiles else ():
+        if base_type in NUMERIC_BASE_TYPES:
+            stats[name]["approximate"] = True  # the quartiles
     listed = [
         (i, name)
         for i, (name, _) in enumerate(columns)
@@ -164,11 +214,9 @@ def fingerprint_table(
     ]
     values: dict[str, list[Any]] = {name: [] for name, _ in columns if rows == 0}
     if listed and engine_profile.arrays:
-        collected = execute(
+        collected = scan(
             table.aggregate(**{f"v{i}": table[name].collect(distinct=True) for i, name in listed})
-        ).to_pylist()[0]
-        if counter is not None:
-            counter.add(label)
+        )
         for i, name in listed:
             raw = [v for v in (collected[f"v{i}"] or []) if v is not None]
             values[name] = [jsonable(v) for v in sorted(raw, key=_sort_key)]
