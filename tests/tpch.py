@@ -98,6 +98,7 @@ def generate(scale: float, directory: Path) -> Path:
 def load(parquet: Path, warehouse: Path) -> Path:
     """One DuckDB file holding every table of ``parquet``."""
     with duckdb.connect(str(warehouse)) as con:
+        con.execute("SET enable_progress_bar = false")
         for table in TABLES:
             source = str(parquet / f"{table}.parquet")
             con.execute(

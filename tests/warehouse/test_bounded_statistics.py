@@ -128,3 +128,30 @@ def test_sync_memory_limit_is_checked_and_can_be_turned_off() -> None:
         Settings.from_env({"SEXTANT_SYNC_MEMORY_LIMIT": "lots"})
     with pytest.raises(ConfigurationError, match="exact_statistics_rows must be >= 0"):
         Settings.from_env({"SEXTANT_EXACT_STATISTICS_ROWS": "-1"})
+
+
+def test_a_column_too_big_for_the_grouping_gets_an_estimate_that_says_so(
+    demo: DemoFiles,
+) -> None:
+    """The grouping that counts NAME's distinct values runs out of memory (DuckDB's own
+    exception, raised here): NAME's count is then a HyperLogLog estimate, flagged; the other
+    columns keep their exact counts."""
+    backend = connect(f"duckdb:///{demo.warehouse}")
+
+    def run(expr: ir.Table) -> pa.Table:
+        sql = str(ibis.to_sql(expr, dialect="duckdb"))
+        if "SELECT DISTINCT" in sql.upper() and '"NAME"' in sql:
+            raise duckdb.OutOfMemoryException("Out of Memory Error: could not allocate (test)")
+        return backend.to_pyarrow(expr)
+
+    columns = [("NAME", "type/Text"), ("STATE", "type/Text")]
+    prints = fingerprint_table(backend.table("PEOPLE"), columns, run=run, exact_rows=10)
+    backend.disconnect()
+    with duckdb.connect(str(demo.warehouse), read_only=True) as hand:
+        (names, states) = hand.execute(
+            'SELECT count(DISTINCT "NAME"), count(DISTINCT "STATE") FROM "PEOPLE"'
+        ).fetchone() or (None, None)
+    name, state = prints["NAME"].statistics, prints["STATE"].statistics
+    assert name["approximate"] is True
+    assert abs(name["distinct_count"] - names) <= 0.3 * names  # HyperLogLog, roughly
+    assert "approximate" not in state and state["distinct_count"] == states

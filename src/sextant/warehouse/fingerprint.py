@@ -9,8 +9,11 @@ once. On an embedded engine (DuckDB), a table of more than ``exact_rows`` rows i
 described in bounded memory: each column's distinct values are counted by a query of their
 own that groups them (a grouping spills to disk under the engine's memory limit, so the
 counts stay exact), and quartiles come from a sketch (DuckDB's ``approx_quantile``, within a
-fraction of a percent on TPC-H) — those statistics say ``"approximate": true``. Counts of
-rows and nulls, minimum, maximum, average, deviation and value lists are exact either way. A
+fraction of a percent on TPC-H) — those statistics say ``"approximate": true``. A column with
+so many distinct values that even the grouping runs out of memory (the 45 million comments of
+TPC-H SF10 lineitem in 128 MB) gets a HyperLogLog estimate instead, and says so the same
+way. Counts of rows and nulls, minimum, maximum, average, deviation and value lists are exact
+either way. A
 smaller table whose one-scan statistics do not fit the memory limit (sync holds DuckDB to
 one) is described the bounded way instead of failing.
 """
@@ -183,6 +186,8 @@ def fingerprint_table(
     if exact_rows is not None and engine_profile.bounded_statistics:
         bounded = int(scan(table.aggregate(rows=table.count()))["rows"] or 0) > exact_rows
 
+    estimated: set[str] = set()  # distinct counts by HyperLogLog
+
     def statistics_row(bounded: bool) -> dict[str, Any]:
         aggs: dict[str, ir.Scalar] = {"rows": table.count()}
         for i, (name, base_type) in enumerate(columns):
@@ -190,7 +195,15 @@ def fingerprint_table(
         found = scan(table.aggregate(**aggs))
         for i, (name, _) in enumerate(columns) if bounded else ():
             values = table.select(v=table[name]).distinct()
-            found[f"c{i}_distinct"] = scan(values.aggregate(n=values.v.count()))["n"]
+            try:
+                found[f"c{i}_distinct"] = scan(values.aggregate(n=values.v.count()))["n"]
+            except Exception as exc:
+                if not _out_of_memory(exc):
+                    raise
+                # tens of millions of distinct long strings outgrow even a spilling grouping
+                estimate = table.aggregate(n=table[name].approx_nunique())
+                found[f"c{i}_distinct"] = scan(estimate)["n"]
+                estimated.add(name)
         return found
 
     try:
@@ -204,9 +217,10 @@ def fingerprint_table(
     stats = {
         name: _statistics(i, base_type, row, rows) for i, (name, base_type) in enumerate(columns)
     }
-    for name, base_type in columns if bounded and engine_profile.quantiles else ():
-        if base_type in NUMERIC_BASE_TYPES:
-            stats[name]["approximate"] = True  # the quartiles
+    for name, base_type in columns if bounded else ():
+        quartiles = engine_profile.quantiles and base_type in NUMERIC_BASE_TYPES
+        if quartiles or name in estimated:
+            stats[name]["approximate"] = True
     listed = [
         (i, name)
         for i, (name, _) in enumerate(columns)
