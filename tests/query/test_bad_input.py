@@ -200,9 +200,22 @@ def test_structural_rules(api: AgentClient) -> None:
     )  # a metric query ignores what does not apply to it, as Metabase, and says so
     assert ignored[0] == 200, ignored
     assert ignored[1]["warnings"] == [
-        f"{key} was ignored: a metric query takes only filters and group_by"
+        f"{key} was ignored: a metric query takes only filters, group_by and sort_order "
+        "(with limit)"
         for key in ("fields", "aggregations", "order_by", "limit")
     ]
+    sorted_metric = construct(api, {"metric_id": metric, "sort_order": "desc", "limit": 3})
+    assert sorted_metric[0] == 200 and "warnings" not in sorted_metric[1], sorted_metric
+    on_a_table = construct(
+        api, {"table_id": orders, "aggregations": [{"function": "count"}], "sort_order": "desc"}
+    )
+    assert on_a_table[0] == 200
+    assert on_a_table[1]["warnings"] == [
+        "sort_order was ignored: it orders a metric query; a table query's aggregations take "
+        "their own sort_order"
+    ]
+    wrong = construct(api, {"metric_id": metric, "sort_order": "down"})
+    assert wrong[0] == 400 and "sort_order" in str(wrong[1]), wrong
     both_ids = construct(api, {"table_id": orders, "metric_id": metric})
     assert both_ids[0] == 400
     assert both_ids[1]["message"] == "Give either table_id or metric_id, not both."

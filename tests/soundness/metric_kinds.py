@@ -323,6 +323,50 @@ CASES += [
     ),
 ]
 
+# a metric query ordered by the metric's value (sort_order, with limit: the top or bottom N),
+# then by its breakouts; a null value (no buyers, a zero denominator) sorts last
+_O_P = "ORDERS o LEFT JOIN PEOPLE p ON o.USER_ID = p.ID"
+_CA = "o.USER_ID IN (SELECT ID FROM PEOPLE WHERE STATE = 'CA')"
+CASES += [
+    Case(
+        "kind-simple-sorted-desc-top-5-states",
+        metric("Total Revenue", group_by=[gb("STATE", via="USER_ID")], sort_order="desc", limit=5),
+        f'SELECT p.STATE AS STATE, sum(o.TOTAL) AS "Total Revenue" FROM {_O_P} '
+        'GROUP BY 1 ORDER BY "Total Revenue" DESC NULLS LAST, STATE LIMIT 5',
+    ),
+    Case(
+        "kind-ratio-sorted-asc-bottom-4-months",
+        metric(
+            "Tax Rate",
+            group_by=[gb("CREATED_AT", "month")],
+            filters=[flt("QUANTITY", "greater-than-or-equal", 2)],
+            sort_order="asc",
+            limit=4,
+        ),
+        "SELECT date_trunc('month', CREATED_AT) AS CREATED_AT, CAST(sum(TAX) AS DOUBLE) / "
+        'NULLIF(CAST(sum(SUBTOTAL) AS DOUBLE), 0) AS "Tax Rate" FROM ORDERS WHERE QUANTITY >= 2 '
+        'GROUP BY 1 ORDER BY "Tax Rate" ASC NULLS LAST, CREATED_AT LIMIT 4',
+    ),
+    Case(
+        "kind-cumulative-sorted-desc-top-3-months",
+        metric(
+            "Cumulative Revenue", group_by=[gb("CREATED_AT", "month")], sort_order="desc", limit=3
+        ),
+        'SELECT CREATED_AT, sum(v) OVER (ORDER BY CREATED_AT) AS "Cumulative Revenue" FROM '
+        "(SELECT date_trunc('month', CREATED_AT) AS CREATED_AT, sum(TOTAL) AS v FROM ORDERS "
+        "WHERE CREATED_AT IS NOT NULL GROUP BY 1) t "
+        'ORDER BY "Cumulative Revenue" DESC NULLS LAST, CREATED_AT LIMIT 3',
+    ),
+    Case(
+        "kind-simple-sorted-sandboxed",
+        metric("Total Revenue", group_by=[gb("CREATED_AT", "year")], sort_order="desc", limit=2),
+        "SELECT date_trunc('year', o.CREATED_AT) AS CREATED_AT, sum(o.TOTAL) AS "
+        f'"Total Revenue" FROM ORDERS o WHERE {_CA} GROUP BY 1 '
+        'ORDER BY "Total Revenue" DESC NULLS LAST, CREATED_AT LIMIT 2',
+        email=CA_MANAGER,
+    ),
+]
+
 # (metric, granularity) pairs a query is refused for, with a word of the reason
 REFUSED = [
     ("Revenue Growth", "day", "not a whole number"),

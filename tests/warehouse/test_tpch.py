@@ -182,5 +182,5 @@ def test_decimal_sums_keep_every_digit(tpch: tuple[AgentClient, Path]) -> None:
             "SELECT sum(l_extendedprice * (1 - l_discount) * (1 + l_tax)) FROM lineitem "
             "WHERE l_shipdate <= DATE '1998-09-02' AND l_returnflag = 'A'"
         ).fetchone() or (None,)
-    assert f'"Charge"' in executed.text
+    assert '"Charge"' in executed.text
     assert str(expected) in executed.text, (str(expected), executed.text[:400])

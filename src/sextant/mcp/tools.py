@@ -144,8 +144,10 @@ TOOLS: dict[str, ToolSpec] = {
             "query",
             "Query a table or metric",
             "Construct and run a query: table_id or metric_id, with filters, fields, "
-            "aggregations, group_by, order_by and limit as in construct-query. Returns "
-            "columns and rows, cut to what fits; a note says when rows were cut.",
+            "aggregations, group_by, order_by and limit as in construct-query; a metric query "
+            "takes filters and group_by, and sort_order (asc or desc, by the metric's value) "
+            "with limit for a top N. Returns columns and rows, cut to what fits; a note says "
+            "when rows were cut.",
             QueryRequest,
             _query,
         ),

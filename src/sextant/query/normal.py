@@ -71,6 +71,7 @@ class NormQuery:
     limit: int | None = None
     extra: dict[str, Any] = field(default_factory=dict)
     field_buckets: tuple[str | None, ...] = ()  # one per field when any is bucketed
+    sort: str | None = None  # a metric query ordered by its value: asc | desc
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -114,4 +115,5 @@ def from_json(data: dict[str, Any]) -> NormQuery:
         limit=data.get("limit"),
         extra=dict(data.get("extra", {})),
         field_buckets=tuple(data.get("field_buckets", ())),
+        sort=data.get("sort"),
     )

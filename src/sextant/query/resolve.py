@@ -261,15 +261,27 @@ def normalize(
             problems.error(path, exc)
             return None
 
-    if kind == "metric":  # as Metabase: only filters and group_by apply to a metric query
+    sort = request.sort_order
+    if kind == "metric":  # as Metabase: only filters and group_by apply to a metric query,
+        # and, as an extension, sort_order (by the metric's value) with the limit it makes
+        # meaningful
         ignored = [
             k
             for k in ("fields", "aggregations", "order_by", "limit")
-            if getattr(request, k) is not None
+            if getattr(request, k) is not None and not (k == "limit" and sort is not None)
         ]
         for key in ignored:
-            warnings.append(f"{key} was ignored: a metric query takes only filters and group_by")
+            warnings.append(
+                f"{key} was ignored: a metric query takes only filters, group_by and "
+                "sort_order (with limit)"
+            )
         request = request.model_copy(update=dict.fromkeys(ignored))
+    elif sort is not None:
+        warnings.append(
+            "sort_order was ignored: it orders a metric query; a table query's aggregations "
+            "take their own sort_order"
+        )
+        sort = None
     filters = []
     for i, f in enumerate(request.filters):
         path = f"filters[{i}]"
@@ -339,6 +351,7 @@ def normalize(
         order_by=tuple(orders),
         limit=request.limit,
         field_buckets=buckets,
+        sort=sort,
     )
 
 
@@ -629,13 +642,13 @@ class _Resolver:
                 name = self.metric.name
                 aggregations = [
                     RAggregation(
-                        spec["function"], column, name, name, None, (*own,), None, expression
+                        spec["function"], column, name, name, n.sort, (*own,), None, expression
                     )
                 ]
             else:
                 plan = self.plan(definition, groups)
                 name = self.metric.name
-                aggregations = [RAggregation(plan.kind, None, name, name, None, (*own,))]
+                aggregations = [RAggregation(plan.kind, None, name, name, n.sort, (*own,))]
         fields: list[Column] = []
         buckets: list[str | None] = []
         for i, r in enumerate(n.fields):

@@ -78,6 +78,9 @@ class QueryRequest(_Strict):
     group_by: Annotated[list[GroupByRequest], Field(max_length=20)] | None = None
     order_by: Annotated[list[OrderByRequest], Field(max_length=20)] | None = None
     limit: Annotated[StrictInt, Field(ge=1)] | None = None
+    # a metric query ordered by the metric's value (then its breakouts); with it, ``limit``
+    # applies to a metric query too (the top or bottom N)
+    sort_order: Literal["asc", "desc"] | None = None
 
 
 class QueryPageRequest(QueryRequest):
