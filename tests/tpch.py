@@ -3,7 +3,8 @@
 The data comes from ``tpchgen-cli`` (a PyPI package, the TPC-H generator rewritten in Rust)
 as Parquet, loaded into one DuckDB file. The model declares the keys (the file has none) and
 what the TPC-H queries need: measures with expressions, segments with conditions, a ratio
-metric, and a manager sandboxed to the customers of one nation.
+metric, related fields up to three keys away, and a manager sandboxed to the customers of one
+nation (their orders through one key, their order lines through a chain of two).
 """
 
 from __future__ import annotations
@@ -30,7 +31,8 @@ KEYS = {
     ("lineitem", "l_suppkey"): "supplier.s_suppkey",
 }
 
-MANAGER = "manager-germany@example.com"  # sees the customers (and their orders) of GERMANY
+CLERK = "clerk@example.com"  # may query lineitem and customer, not orders in between
+MANAGER = "manager-germany@example.com"  # sees GERMANY's customers, their orders and lines
 GERMANY = 7  # n_nationkey of GERMANY in every TPC-H data set
 
 EXTRAS = """
@@ -65,6 +67,11 @@ segments:
   - name: Shipped by Mail or Ship
     table: lineitem
     condition: l_shipmode = 'MAIL' or l_shipmode = 'SHIP'
+  - name: Building Customers
+    table: lineitem
+    description: Lines of orders placed by customers of the BUILDING market segment.
+    filters:
+      - {column: c_mktsegment, via: [l_orderkey, o_custkey], operation: equals, value: BUILDING}
 
 metrics:
   - name: Promotion Revenue Share
@@ -124,6 +131,7 @@ def model(warehouse: Path, extras: str = EXTRAS) -> str:
     return f"""version: 1
 settings:
   jwt: {{secret: "${{SEXTANT_JWT_SECRET}}"}}
+  join_depth: 3  # lineitem -> orders -> customer -> nation
 databases:
   - name: TPC-H
     url: duckdb://{warehouse}
@@ -134,17 +142,18 @@ collections:
 groups:
   - {{name: Analysts}}
   - {{name: Managers}}
+  - {{name: Clerks}}
 users:
   - {{email: admin@example.com, groups: [Administrators]}}
   - {{email: analyst@example.com, groups: [Analysts]}}
+  - {{email: {CLERK}, groups: [Clerks]}}
   - {{email: {MANAGER}, groups: [Managers], attributes: {{nation: "{GERMANY}"}}}}
 permissions:
   data:
     - {{group: Analysts, tables: "*", access: query}}
-    - group: Managers
-      tables: [region, nation, supplier, part, partsupp, lineitem]
-      access: query
-    - {{group: Managers, tables: [customer, orders], access: sandboxed}}
+    - {{group: Clerks, tables: [lineitem, customer, nation], access: query}}
+    - {{group: Managers, tables: [region, nation, supplier, part, partsupp], access: query}}
+    - {{group: Managers, tables: [customer, orders, lineitem], access: sandboxed}}
   collections:
     - {{group: All Users, collection: Analysis, access: read}}
 sandboxes:
@@ -154,6 +163,13 @@ sandboxes:
   - group: Managers
     table: orders
     filter: {{column: c_nationkey, via: o_custkey, operation: equals, value: "{{{{user.nation}}}}"}}
+  - group: Managers
+    table: lineitem
+    filter:
+      column: c_nationkey
+      via: [l_orderkey, o_custkey]
+      operation: equals
+      value: "{{{{user.nation}}}}"
 {extras}"""
 
 

@@ -42,7 +42,8 @@ _UNSET: Any = object()
 
 @dataclass(frozen=True)
 class F:
-    """A column of the queried entity's column list (``via`` = FK column of the base table)."""
+    """A column of the queried entity's column list (``via`` = FK column of the base table;
+    for a chain, the keys followed, dot-separated as in ``related_by``)."""
 
     column: str
     via: str | None = None

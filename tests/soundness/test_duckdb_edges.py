@@ -21,8 +21,8 @@ from sextant.demo.setup import DemoFiles, prepare_demo
 from sextant.service import Sextant
 from tests.agent_client import AgentClient
 from tests.conftest import make_settings
-from tests.soundness import expressions, metric_kinds
-from tests.soundness.expressions import with_expressions
+from tests.soundness import chains, expressions, metric_kinds
+from tests.soundness.chains import with_chains
 from tests.soundness.harness import (
     ADMIN,
     ANALYST,
@@ -63,6 +63,8 @@ EDITS = (
     "AND CREATED_AT < TIMESTAMP '2023-08-01 00:00:00'",
     "UPDATE ORDERS SET USER_ID = NULL WHERE CREATED_AT >= TIMESTAMP '2023-09-04 00:00:00' "
     "AND CREATED_AT < TIMESTAMP '2023-09-11 00:00:00'",
+    # for chains of keys (tests/soundness/chains.py)
+    *chains.EDITS,
 )
 
 O_P = "ORDERS o LEFT JOIN PEOPLE p ON o.USER_ID = p.ID"
@@ -424,12 +426,19 @@ def kinds_api(
     edge_demo: Sextant, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[AgentClient]:
     data_dir = tmp_path_factory.mktemp("kinds-duck")
-    with variant_client(edge_demo, data_dir, with_expressions) as client:
+    with variant_client(edge_demo, data_dir, with_chains) as client:
         yield client
 
 
 @pytest.mark.parametrize("case", [c.param() for c in metric_kinds.CASES])
 def test_metric_kinds_match_hand_sql(
+    kinds_api: AgentClient, edge_warehouse: duckdb.DuckDBPyConnection, case: Case
+) -> None:
+    check(kinds_api, edge_warehouse, case)
+
+
+@pytest.mark.parametrize("case", [c.param() for c in chains.CASES])
+def test_chains_match_hand_sql(
     kinds_api: AgentClient, edge_warehouse: duckdb.DuckDBPyConnection, case: Case
 ) -> None:
     check(kinds_api, edge_warehouse, case)

@@ -24,7 +24,7 @@ from sextant.service import Sextant
 from sextant.warehouse.connection import mysql_params
 from tests.agent_client import AgentClient
 from tests.conftest import fresh_mariadb_database, make_settings
-from tests.soundness import expressions, metric_kinds, test_duckdb, test_duckdb_edges
+from tests.soundness import chains, expressions, metric_kinds, test_duckdb, test_duckdb_edges
 from tests.soundness.engines import MySQLWarehouse, edge_tables
 from tests.soundness.harness import Case, agree, check, hand, sunday_client, variant_client
 
@@ -72,6 +72,7 @@ def mariadb_demo(
             try:
                 conn.autocommit(False)
                 load_tables(conn, "mysql", "%s", tables, nullable=True)
+                chains.add_first_products(conn, "mysql")
             finally:
                 conn.close()
         service = Sextant(make_settings(files.data_dir, config=files.model))
@@ -198,8 +199,13 @@ def maria_kinds(
 ) -> Iterator[tuple[AgentClient, MySQLWarehouse]]:
     client, warehouse = maria_edges
     data_dir = tmp_path_factory.mktemp("kinds-maria")
-    with variant_client(client.service, data_dir, expressions.with_expressions) as kinds:
+    with variant_client(client.service, data_dir, chains.with_chains) as kinds:
         yield kinds, warehouse
+
+
+@pytest.mark.parametrize("case", [c.param("mysql") for c in chains.CASES])
+def test_chains_match_hand_sql(maria_kinds: tuple[AgentClient, MySQLWarehouse], case: Case) -> None:
+    check(*maria_kinds, case)
 
 
 @pytest.mark.parametrize("case", [c.param("mysql") for c in expressions.CASES])

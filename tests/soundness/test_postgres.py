@@ -26,7 +26,7 @@ from sextant.demo.setup import prepare_demo
 from sextant.service import Sextant
 from tests.agent_client import AgentClient
 from tests.conftest import fresh_postgres_database, make_settings
-from tests.soundness import expressions, metric_kinds, test_duckdb, test_duckdb_edges
+from tests.soundness import chains, expressions, metric_kinds, test_duckdb, test_duckdb_edges
 from tests.soundness.harness import (
     Case,
     PostgresWarehouse,
@@ -217,8 +217,13 @@ def pg_kinds(
 ) -> Iterator[tuple[AgentClient, PostgresWarehouse]]:
     client, warehouse = pg_edges
     data_dir = tmp_path_factory.mktemp("kinds-pg")
-    with variant_client(client.service, data_dir, expressions.with_expressions) as kinds:
+    with variant_client(client.service, data_dir, chains.with_chains) as kinds:
         yield kinds, warehouse
+
+
+@pytest.mark.parametrize("case", [c.param("postgres") for c in chains.CASES])
+def test_chains_match_hand_sql(pg_kinds: tuple[AgentClient, PostgresWarehouse], case: Case) -> None:
+    check(*pg_kinds, case)
 
 
 @pytest.mark.parametrize("case", [c.param("postgres") for c in expressions.CASES])

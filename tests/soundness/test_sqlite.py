@@ -22,7 +22,7 @@ from sextant.demo.shop import load_tables, sqlite_value
 from sextant.service import Sextant
 from tests.agent_client import AgentClient
 from tests.conftest import make_settings
-from tests.soundness import expressions, metric_kinds, test_duckdb, test_duckdb_edges
+from tests.soundness import chains, expressions, metric_kinds, test_duckdb, test_duckdb_edges
 from tests.soundness.engines import SQLiteWarehouse, edge_tables, sqlite_canonical
 from tests.soundness.harness import (
     Case,
@@ -50,6 +50,7 @@ def sqlite_demo(
         conn = sqlite3.connect(files.warehouse)
         try:
             load_tables(conn, "sqlite", "?", tables, convert=sqlite_value, nullable=True)
+            chains.add_first_products(conn, "sqlite")
         finally:
             conn.close()
     service = Sextant(make_settings(files.data_dir, config=files.model))
@@ -146,8 +147,15 @@ def sqlite_kinds(
 ) -> Iterator[tuple[AgentClient, SQLiteWarehouse]]:
     client, warehouse = sqlite_edges
     data_dir = tmp_path_factory.mktemp("kinds-sqlite")
-    with variant_client(client.service, data_dir, expressions.with_expressions) as kinds:
+    with variant_client(client.service, data_dir, chains.with_chains) as kinds:
         yield kinds, warehouse
+
+
+@pytest.mark.parametrize("case", [c.param("sqlite") for c in chains.CASES])
+def test_chains_match_hand_sql(
+    sqlite_kinds: tuple[AgentClient, SQLiteWarehouse], case: Case
+) -> None:
+    check(*sqlite_kinds, case)
 
 
 @pytest.mark.parametrize("case", [c.param("sqlite") for c in expressions.CASES])

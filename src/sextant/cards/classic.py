@@ -395,7 +395,7 @@ class Classic:
             raise ForbiddenError() from exc
         access = table_access_for(principal, snapshot)
         by_ref = {
-            Ref(c.field.id, c.via.id if c.via else None): c
+            Ref(c.field.id, c.via.id if c.via else None, tuple(k.id for k in c.then)): c
             for c in column_list(snapshot, resolved.table, access)
         }
         discovery = self.discovery()

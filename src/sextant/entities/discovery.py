@@ -231,10 +231,10 @@ class Discovery:
     def _related(
         self, principal: Principal, table: TableRow, columns: list[Column], flags: TableFlags
     ) -> list[dict[str, Any]]:
-        blocks: dict[int, list[Column]] = {}
+        blocks: dict[tuple[int, ...], list[Column]] = {}
         for column in columns:
-            if column.via is not None:
-                blocks.setdefault(column.via.id, []).append(column)
+            if column.path:
+                blocks.setdefault(tuple(k.id for k in column.path), []).append(column)
         related = []
         for block in blocks.values():
             target = block[0].table
@@ -243,8 +243,8 @@ class Discovery:
                 summary["fields"] = self._fields(
                     principal, "t", table.id, block, flags.field_values
                 )
-            assert block[0].via is not None
-            summary["related_by"] = block[0].via.name
+            # the base table's foreign key; for a chain, the keys followed, dot-separated
+            summary["related_by"] = ".".join(k.name for k in block[0].path)
             related.append(compact(summary))
         return related
 

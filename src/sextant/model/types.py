@@ -142,8 +142,10 @@ class FilterSpec(_Spec):
     value: Scalar | None = None
     values: tuple[Scalar, ...] | None = None
     bucket: str | None = None
-    via: str | None = Field(
-        default=None, description="a foreign-key column of the table; the column is on its target"
+    via: str | tuple[str, ...] | None = Field(
+        default=None,
+        description="a foreign-key column of the table, the column being on its target; or a "
+        "chain of them, each a key of the table the previous one points to",
     )
 
     @model_validator(mode="after")
@@ -478,6 +480,9 @@ Weekday = Literal["monday", "tuesday", "wednesday", "thursday", "friday", "satur
 class SettingsSpec(_Spec):
     report_timezone: str | None = None
     start_of_week: Weekday = "monday"
+    # how many foreign keys away a related field may be (1: the tables a table's own keys
+    # point to; 2, the default: also the tables their keys point to; at most 3)
+    join_depth: int = Field(default=2, ge=1, le=3)
     session_ttl_days: int = Field(default=14, gt=0)
     jwt: JwtSpec = JwtSpec()
     provisioning: ProvisioningSpec = ProvisioningSpec()

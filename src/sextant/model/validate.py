@@ -520,12 +520,16 @@ class _Checker:
             fpath = path if single else (*path, i)
             if spec.operation not in OPERATIONS:
                 self.unknown((*fpath, "operation"), "operation", spec.operation, OPERATIONS)
-            target = ref
-            if spec.via is not None:
-                target_ref = self.via((*fpath, "via"), ref, spec.via)
-                if target_ref is None:
-                    continue
-                target = target_ref
+            target: tuple[str, str] | None = ref
+            chain = (spec.via,) if isinstance(spec.via, str) else spec.via or ()
+            for k, key in enumerate(chain):
+                where: Path = (*fpath, "via") if isinstance(spec.via, str) else (*fpath, "via", k)
+                assert target is not None
+                target = self.via(where, target, key)
+                if target is None:
+                    break
+            if target is None:
+                continue
             base = self.column((*fpath, "column"), target, spec.column)
             if isinstance(base, str) and spec.operation in OPERATIONS:
                 self.typed_filter(fpath, spec, base)

@@ -17,7 +17,7 @@ class BoundFilter:
     column: str
     operation: str
     values: tuple[Any, ...]
-    via: str | None
+    via: tuple[str, ...]  # the foreign keys followed to the column's table (empty: its own)
     bucket: str | None
 
 
@@ -54,5 +54,12 @@ def bind_sandbox(
     except LookupError:
         return None
     return BoundFilter(
-        spec["column"], spec["operation"], values, spec.get("via"), spec.get("bucket")
+        spec["column"], spec["operation"], values, via_chain(spec.get("via")), spec.get("bucket")
     )
+
+
+def via_chain(via: Any) -> tuple[str, ...]:
+    """A filter's ``via`` as the foreign keys it follows: one name, or a list of them."""
+    if via is None:
+        return ()
+    return (str(via),) if isinstance(via, str) else tuple(str(v) for v in via)

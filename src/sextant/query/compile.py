@@ -162,32 +162,41 @@ def compile_query(
         table, table_access(principal, snapshot, table.id), principal, snapshot, open_table
     )
     used = _used(resolved)
-    vias: dict[int, FieldRow] = {c.via.id: c.via for c in used if c.via is not None}
-    names: dict[tuple[int, int | None], str] = {}
+    # every chain of foreign keys the query follows, and each of its beginnings: a table
+    # reached through keys (k1, k2) is joined to the one reached through (k1,) on k2
+    paths: dict[tuple[int, ...], tuple[FieldRow, ...]] = {}
     for column in used:
-        if column.via is None:
-            names[(column.field.id, None)] = column.field.name
+        for end in range(1, len(column.path) + 1):
+            chain = column.path[:end]
+            paths[tuple(k.id for k in chain)] = chain
+    names: dict[tuple[int, tuple[int, ...]], str] = {
+        (c.field.id, ()): c.field.name for c in used if not c.path
+    }
     joined = base
-    for via in vias.values():
-        key = snapshot.fields[via.fk_target_field_id or 0]
+    for ids, chain in sorted(paths.items(), key=lambda item: (len(item[0]), item[0])):
+        fk = chain[-1]
+        key = snapshot.fields[fk.fk_target_field_id or 0]
         target = snapshot.tables[key.table_id]
         rows = restricted(
             target, table_access(principal, snapshot, target.id), principal, snapshot, open_table
         )
-        prefix = f"__r{via.id}__"
-        needed = sorted({c.field.name for c in used if c.via is not None and c.via.id == via.id})
+        prefix = "__r" + "_".join(map(str, ids)) + "__"
+        needed = {c.field.name for c in used if tuple(k.id for k in c.path) == ids}
+        needed |= {longer[-1].name for i, longer in paths.items() if i[:-1] == ids}
         right = rows.select(
-            **{prefix + "key": rows[key.name]}, **{prefix + n: rows[n] for n in needed}
+            **{prefix + "key": rows[key.name]}, **{prefix + n: rows[n] for n in sorted(needed)}
         )
-        joined = joined.left_join(right, joined[via.name] == right[prefix + "key"]).select(
-            *joined.columns, *(prefix + n for n in needed)
+        left = joined[fk.name] if len(ids) == 1 else joined[names[(fk.id, ids[:-1])]]
+        joined = joined.left_join(right, left == right[prefix + "key"]).select(
+            *joined.columns, *(prefix + n for n in sorted(needed))
         )
-        for column in used:
-            if column.via is not None and column.via.id == via.id:
-                names[(column.field.id, via.id)] = prefix + column.field.name
+        for needed_name in needed:
+            row = target.field(needed_name)
+            assert row is not None
+            names[(row.id, ids)] = prefix + needed_name
 
     def value(column: Column) -> Any:
-        return joined[names[(column.field.id, column.via.id if column.via else None)]]
+        return joined[names[(column.field.id, tuple(k.id for k in column.path))]]
 
     def predicate(f: RWhere) -> Any:
         if not isinstance(f, RFilter):

@@ -2,8 +2,11 @@
 
 The column list is the table's own visible columns by position (ties by lower-cased name),
 then, for each foreign key among them, the visible columns of the table it points to (one
-hop, no self-reference, only tables the caller may use). Discovery and queries both resolve
-ids here, so an id means the same column everywhere.
+hop, no self-reference, only tables the caller may use). Then, up to the model's
+``join_depth`` (default 2), the chains: for each block of the previous depth in order, for
+each visible foreign key of its table, the visible columns of the table that key points to —
+never a table already on the chain (the base table included), only tables the caller may
+use. Discovery and queries both resolve ids here, so an id means the same column everywhere.
 """
 
 from __future__ import annotations
@@ -27,6 +30,12 @@ class Column:
     field: FieldRow
     table: TableRow  # the table that holds the column
     via: FieldRow | None = None  # the base table's foreign key, for related columns
+    then: tuple[FieldRow, ...] = ()  # the keys followed after ``via``, for a chain
+
+    @property
+    def path(self) -> tuple[FieldRow, ...]:
+        """The foreign keys from the base table to the column's table (empty: its own)."""
+        return (self.via, *self.then) if self.via is not None else ()
 
 
 def visible_columns(table: TableRow, access: TableAccess) -> list[FieldRow]:
@@ -42,19 +51,34 @@ def column_list(
 ) -> list[Column]:
     own = visible_columns(table, access(table.id))
     out = [Column(i, f, table) for i, f in enumerate(own)]
-    for fk in own:
-        if fk.fk_target_field_id is None:
-            continue
-        target_field = snapshot.fields.get(fk.fk_target_field_id)
-        if target_field is None or target_field.table_id == table.id:
-            continue  # unknown target or a self-reference
-        target = snapshot.tables[target_field.table_id]
-        target_access = access(target.id)
-        if not target_access.allowed:
-            continue
-        for f in visible_columns(target, target_access):
-            out.append(Column(len(out), f, target, fk))
+    # blocks of the previous depth: (the keys followed, the table reached, its visible columns)
+    level: list[tuple[tuple[FieldRow, ...], TableRow, list[FieldRow]]] = [((), table, own)]
+    for _ in range(max(1, snapshot.query_settings.join_depth)):
+        following = []
+        for path, holder, columns in level:
+            seen = {table.id, holder.id} | {k.table_id for k in path}
+            for fk in columns:
+                target = _target(snapshot, fk)
+                if target is None or target.id in seen:
+                    continue  # unknown target, a self-reference or a table on the chain
+                target_access = access(target.id)
+                if not target_access.allowed:
+                    continue
+                visible = visible_columns(target, target_access)
+                chain = (*path, fk)
+                for f in visible:
+                    out.append(Column(len(out), f, target, chain[0], chain[1:]))
+                following.append((chain, target, visible))
+        level = following
     return out
+
+
+def _target(snapshot: Snapshot, fk: FieldRow) -> TableRow | None:
+    """The table a foreign key points to (None: not a key, or a target no longer known)."""
+    if fk.fk_target_field_id is None:
+        return None
+    key = snapshot.fields.get(fk.fk_target_field_id)
+    return snapshot.tables[key.table_id] if key is not None else None
 
 
 def field_id(prefix: str, entity_id: int, index: int) -> str:

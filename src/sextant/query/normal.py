@@ -26,6 +26,7 @@ __all__ = [
 class Ref:
     field: int
     via: int | None = None
+    then: tuple[int, ...] = ()  # the keys followed after ``via``, for a chain
 
 
 @dataclass(frozen=True)
@@ -80,7 +81,15 @@ class NormQuery:
 def _ref(data: Any) -> Ref | None:
     if data is None:
         return None
-    return Ref(int(data["field"]), None if data.get("via") is None else int(data["via"]))
+    via = None if data.get("via") is None else int(data["via"])
+    return Ref(int(data["field"]), via, tuple(int(k) for k in data.get("then") or ()))
+
+
+def _needed_ref(data: Any) -> Ref:
+    found = _ref(data)
+    if found is None:
+        raise KeyError("ref")
+    return found
 
 
 def from_json(data: dict[str, Any]) -> NormQuery:
@@ -106,10 +115,10 @@ def from_json(data: dict[str, Any]) -> NormQuery:
             for a in data.get("aggregations", ())
         ),
         group_by=tuple(
-            NormGroup(Ref(**g["ref"]), g.get("granularity")) for g in data.get("group_by", ())
+            NormGroup(_needed_ref(g["ref"]), g.get("granularity")) for g in data.get("group_by", ())
         ),
         order_by=tuple(
-            NormOrder(Ref(**o["ref"]), o.get("direction", "asc"), o.get("bucket"))
+            NormOrder(_needed_ref(o["ref"]), o.get("direction", "asc"), o.get("bucket"))
             for o in data.get("order_by", ())
         ),
         limit=data.get("limit"),

@@ -26,13 +26,14 @@ from sextant.model.operations import (
     Arity,
 )
 from sextant.permissions.decide import metric_access, table_access, table_access_for
+from sextant.permissions.sandbox import via_chain
 from sextant.query.fields import Column, column_list, parse_field_id
 from sextant.query.filters import coerce_values, kind_of
 from sextant.query.normal import NormAggregation, NormFilter, NormGroup, NormOrder, NormQuery, Ref
 from sextant.query.problems import Problems
 from sextant.query.size import check_size
 from sextant.query.spec import QueryRequest
-from sextant.store.snapshot import FieldRow, MetricRow, Snapshot, TableRow
+from sextant.store.snapshot import MetricRow, Snapshot, TableRow
 
 __all__ = [
     "RAggregation",
@@ -216,7 +217,9 @@ def _entity(
 
 
 def _ref(column: Column) -> Ref:
-    return Ref(column.field.id, column.via.id if column.via else None)
+    return Ref(
+        column.field.id, column.via.id if column.via else None, tuple(k.id for k in column.then)
+    )
 
 
 # -- normalize ---------------------------------------------------------------------------------
@@ -456,7 +459,7 @@ class _Resolver:
         out: list[RWhere] = []
         for spec in specs:
             if spec.get("via"):
-                column = self._related(spec["column"], self.table.field(spec["via"]))
+                column = self._related(spec["column"], via_chain(spec["via"]))
             else:
                 column = self.own.get(spec["column"]) or self._any_own(spec["column"])
             if column is None:
@@ -477,17 +480,24 @@ class _Resolver:
         row = self.table.field(name)
         return Column(-1, row, self.table) if row is not None else None
 
-    def _related(self, name: str, via: FieldRow | None) -> Column | None:
-        """A column of the table the foreign key ``via`` points to, if the caller may read
-        that table (its sandbox applies where it is joined)."""
-        key = self.snapshot.fields.get(via.fk_target_field_id or 0) if via is not None else None
-        if via is None or key is None or key.table_id == self.table.id:
+    def _related(self, name: str, via: tuple[str, ...]) -> Column | None:
+        """A column of the table the chain of foreign keys ``via`` (names, from the entity's
+        table) leads to, if the caller may read every table on the way (each one's sandbox
+        applies where it is joined)."""
+        holder, keys = self.table, []
+        for key_name in via:
+            fk = holder.field(key_name)
+            key = self.snapshot.fields.get(fk.fk_target_field_id or 0) if fk is not None else None
+            if fk is None or key is None or key.table_id == holder.id:
+                return None
+            holder = self.snapshot.tables[key.table_id]
+            if not self.access(holder.id).allowed:
+                return None
+            keys.append(fk)
+        row = holder.field(name)
+        if not keys or row is None:
             return None
-        target = self.snapshot.tables[key.table_id]
-        if not self.access(target.id).allowed:
-            return None
-        row = target.field(name)
-        return Column(-1, row, target, via) if row is not None else None
+        return Column(-1, row, holder, keys[0], tuple(keys[1:]))
 
     def expression(self, path: str, text: str) -> RExpression | None:
         """A definition's expression with its columns, or None (reported)."""
@@ -502,12 +512,12 @@ class _Resolver:
                 column = self.own.get(col.name) or self._any_own(col.name)
             else:
                 keys = [
-                    f
+                    f.name
                     for f in self.table.fields
                     if (k := self.snapshot.fields.get(f.fk_target_field_id or 0)) is not None
                     and self.snapshot.tables[k.table_id].name == col.table
                 ]
-                column = self._related(col.name, keys[0] if len(keys) == 1 else None)
+                column = self._related(col.name, (keys[0],)) if len(keys) == 1 else None
             if column is None:
                 self.problems.add(path, _unavailable(col.name, col.table is not None))
                 return None

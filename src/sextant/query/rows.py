@@ -37,44 +37,32 @@ def _condition(
     engine = profile(snapshot.databases[table.database_id].engine)
     settings = snapshot.query_settings
     rules = TimeRules(settings.report_timezone, settings.week_start)
-    if bound.via is None:
-        column = table.field(bound.column)
-        if column is None:
-            raise LookupError(f"{table.name}.{bound.column}")
-        values = coerce_values(
-            column.base_type, bound.operation, bound.bucket, bound.values, rules.zone
-        )
-        return compile_filter(
-            expr[column.name],
-            column.base_type,
-            bound.operation,
-            values,
-            bound.bucket,
-            engine,
-            rules,
-        )
-    fk = table.field(bound.via)
-    if fk is None or fk.fk_target_field_id is None:
-        raise LookupError(f"{table.name}.{bound.via} is not a foreign key")
-    key = snapshot.fields[fk.fk_target_field_id]
-    target = snapshot.tables[key.table_id]
-    target_expr = open_table(target)
-    column = target.field(bound.column)
+    holder, hops = table, []  # hops: (the key, the field it points to, the table holding it)
+    for name in bound.via:
+        fk = holder.field(name)
+        if fk is None or fk.fk_target_field_id is None:
+            raise LookupError(f"{holder.name}.{name} is not a foreign key")
+        key = snapshot.fields[fk.fk_target_field_id]
+        hops.append((fk, key, holder))
+        holder = snapshot.tables[key.table_id]
+    column = holder.field(bound.column)
     if column is None:
-        raise LookupError(f"{target.name}.{bound.column}")
+        raise LookupError(f"{holder.name}.{bound.column}")
     values = coerce_values(
         column.base_type, bound.operation, bound.bucket, bound.values, rules.zone
     )
-    inner = compile_filter(
-        target_expr[column.name],
-        column.base_type,
-        bound.operation,
-        values,
-        bound.bucket,
-        engine,
-        rules,
+    rows = expr if not hops else open_table(holder)
+    condition = compile_filter(
+        rows[column.name], column.base_type, bound.operation, values, bound.bucket, engine, rules
     )
-    return expr[fk.name].isin(target_expr.filter(inner).select(key.name)[key.name])
+    # through a chain of keys, from its far end back to the table read: each table's keys
+    # that lead to the rows kept so far
+    for i in reversed(range(len(hops))):
+        fk, key, key_holder = hops[i]
+        keys = rows.filter(condition).select(key.name)[key.name]
+        rows = expr if i == 0 else open_table(key_holder)
+        condition = rows[fk.name].isin(keys)
+    return condition
 
 
 def sandbox_predicate(

@@ -167,6 +167,7 @@ class QuerySettings:
 
     report_timezone: str = "UTC"  # dates and times are bucketed and shown in this zone
     week_start: int = 0  # the first day of a week: 0 = Monday … 6 = Sunday
+    join_depth: int = 2  # related fields up to this many foreign keys away
 
 
 @dataclass(frozen=True)
@@ -203,6 +204,7 @@ def load_snapshot(engine: Engine) -> Snapshot:
         query_settings = QuerySettings(
             applied.get("report_timezone") or "UTC",
             WEEKDAYS.index(applied.get("start_of_week") or "monday"),
+            int(applied.get("join_depth") or 2),
         )
         databases = {
             r.id: DatabaseRow(r.id, r.name, r.engine, r.schema_name, r.description)
