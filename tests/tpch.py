@@ -67,6 +67,10 @@ segments:
   - name: Shipped by Mail or Ship
     table: lineitem
     condition: l_shipmode = 'MAIL' or l_shipmode = 'SHIP'
+  - name: Local Suppliers
+    table: lineitem
+    description: Lines whose supplier is of the customer's own nation.
+    condition: customer.c_nationkey = supplier.s_nationkey  # two keys away, and one
   - name: Building Customers
     table: lineitem
     description: Lines of orders placed by customers of the BUILDING market segment.

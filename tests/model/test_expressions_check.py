@@ -32,7 +32,7 @@ REFUSED = [
     ),
     (
         "aggregation: {function: sum, expression: 'REVIEWS.RATING'}",
-        "ORDERS has no foreign key to REVIEWS",
+        "ORDERS has no chain of at most 2 foreign keys to REVIEWS",
     ),
     ("aggregation: {function: sum, expression: 'NOPE.X'}", "unknown table 'NOPE'"),
     (

@@ -22,6 +22,7 @@ from sextant.model.expressions import (
     Not,
     columns_of,
     kind_of_expression,
+    nearest_chains,
     parse,
 )
 
@@ -151,3 +152,30 @@ def test_generated_expressions_parse_or_are_refused_in_words(text: str) -> None:
         kind(text)
     except ExpressionError as exc:
         assert str(exc)
+
+
+KEYS = {
+    "lineitem": [("l_orderkey", "orders"), ("l_partkey", "part"), ("l_suppkey", "supplier")],
+    "orders": [("o_custkey", "customer")],
+    "customer": [("c_nationkey", "nation")],
+    "supplier": [("s_nationkey", "nation")],
+    "nation": [("n_regionkey", "region")],
+    "part": [],
+    "region": [],
+}
+
+
+def test_nearest_chains_prefer_the_shortest_and_report_ties() -> None:
+    def chains(target: str, depth: int = 3) -> list[tuple[str, ...]]:
+        return nearest_chains("lineitem", target, lambda t: KEYS[t], depth)
+
+    assert chains("orders") == [("l_orderkey",)]
+    assert chains("customer") == [("l_orderkey", "o_custkey")]
+    assert chains("customer", depth=1) == []  # two keys away
+    # nation two keys away through the supplier; the customer's is three away
+    assert chains("nation") == [("l_suppkey", "s_nationkey")]
+    assert chains("region") == [("l_suppkey", "s_nationkey", "n_regionkey")]
+    assert chains("lineitem") == []  # never back to where the chain started
+    tied = {**KEYS, "part": [("p_nationkey", "nation")]}
+    found = nearest_chains("lineitem", "nation", lambda t: tied[t], 3)
+    assert sorted(found) == [("l_partkey", "p_nationkey"), ("l_suppkey", "s_nationkey")]

@@ -124,6 +124,18 @@ def q3() -> Query:
     )
 
 
+Q5_SQL = """
+SELECT n.n_name AS n_name, sum(l_extendedprice * (1 - l_discount)) AS "Discounted Price"
+FROM lineitem l JOIN orders o ON l.l_orderkey = o.o_orderkey
+     JOIN customer c ON o.o_custkey = c.c_custkey
+     JOIN supplier s ON l.l_suppkey = s.s_suppkey
+     JOIN nation n ON s.s_nationkey = n.n_nationkey
+     JOIN region r ON n.n_regionkey = r.r_regionkey
+WHERE c.c_nationkey = s.s_nationkey AND r.r_name = 'ASIA'
+  AND o.o_orderdate >= DATE '1994-01-01' AND o.o_orderdate < DATE '1995-01-01'
+GROUP BY 1 ORDER BY "Discounted Price" DESC, n_name
+"""
+
 Q10_SQL = """
 SELECT c.c_custkey AS c_custkey, c.c_name AS c_name, c.c_acctbal AS c_acctbal,
        n.n_name AS n_name, sum(l_extendedprice * (1 - l_discount)) AS "Discounted Price"
@@ -163,6 +175,22 @@ CASES = [
         q3(),
         q3_sql(GERMAN_LINES, GERMAN_ORDERS, GERMAN_CUSTOMERS),
         email=MANAGER,
+    ),
+    Case(
+        # a condition comparing the customer's nation (two keys away) with the supplier's
+        # (one), a filter on the region three keys away, a breakout two keys away
+        "q5-local-supplier-volume",
+        table(
+            "lineitem",
+            filters=[
+                seg("Local Suppliers"),
+                flt("r_name", "equals", "ASIA", via="l_suppkey.s_nationkey.n_regionkey"),
+                flt("o_orderdate", "year-equals", 1994, via="l_orderkey"),
+            ],
+            aggregations=[measure("Discounted Price", sort="desc")],
+            group_by=[gb("n_name", via="l_suppkey.s_nationkey")],
+        ),
+        Q5_SQL,
     ),
     Case(
         "q10-returned-items-three-keys-away",
@@ -357,8 +385,20 @@ def test_a_chain_through_a_table_the_caller_may_not_use_is_not_offered(
 
 
 def test_depth_one_offers_no_chain(tmp_path: Path) -> None:
+    """At join_depth 1 the column list stops after one key, and check refuses an expression
+    that needs two."""
+    from sextant.checking import check_model
+
     model = build(0.01, tmp_path)
     model.write_text(model.read_text().replace("join_depth: 3", "join_depth: 1"))
+    rendered = "\n".join(check_model(model, {"SEXTANT_JWT_SECRET": "x" * 32}).render())
+    assert "lineitem has no chain of at most 1 foreign keys to customer" in rendered, rendered
+    model.write_text(
+        model.read_text().replace(
+            "condition: customer.c_nationkey = supplier.s_nationkey",
+            "condition: supplier.s_nationkey = 7",
+        )
+    )
     service = Sextant(make_settings(tmp_path, config=model))
     try:
         service.apply(model)

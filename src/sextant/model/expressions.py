@@ -44,6 +44,7 @@ __all__ = [
     "Not",
     "columns_of",
     "kind_of_expression",
+    "nearest_chains",
     "parse",
 ]
 
@@ -373,3 +374,29 @@ def columns_of(node: Node) -> Iterator[Col]:
                 yield from columns_of(value)
             if default is not None:
                 yield from columns_of(default)
+
+
+def nearest_chains(
+    start: str,
+    target: str,
+    keys_of: Callable[[str], list[tuple[str, str]]],
+    depth: int,
+) -> list[tuple[str, ...]]:
+    """The shortest chains of foreign keys (their names) from table ``start`` to table
+    ``target``, at most ``depth`` keys long, never through a table twice; ``keys_of(t)`` gives
+    t's keys as (key, table it points to). Several chains of the shortest length are an
+    ambiguity the caller reports; none, an unreachable table."""
+    level: list[tuple[tuple[str, ...], tuple[str, ...]]] = [((), (start,))]
+    for _ in range(depth):
+        found: list[tuple[tuple[str, ...], tuple[str, ...]]] = []
+        following: list[tuple[tuple[str, ...], tuple[str, ...]]] = []
+        for keys, tables in level:
+            for key, reached in keys_of(tables[-1]):
+                if reached in tables:
+                    continue
+                chain = ((*keys, key), (*tables, reached))
+                (found if reached == target else following).append(chain)
+        if found:
+            return [keys for keys, _ in found]
+        level = following
+    return []

@@ -13,7 +13,14 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from sextant.model.catalog import Catalog
-from sextant.model.expressions import Col, ExpressionError, columns_of, kind_of_expression, parse
+from sextant.model.expressions import (
+    Col,
+    ExpressionError,
+    columns_of,
+    kind_of_expression,
+    nearest_chains,
+    parse,
+)
 from sextant.model.issues import Issue, Path, suggest
 from sextant.model.metric_kinds import (
     CUMULATIVE_FUNCTIONS,
@@ -481,21 +488,32 @@ class _Checker:
         if col.table not in tables:
             self.unknown(path, "table", col.table, tables)
             return False
-        keys = self.foreign_keys_to(ref, col.table)
-        if not keys:
+        depth = self.model.settings.join_depth
+        chains = nearest_chains(
+            ref[1],
+            col.table,
+            lambda table: [
+                (c, fk[1])
+                for c in self.tables[ref[0]].get(table, {})
+                if (fk := self.foreign_key((ref[0], table), c)) is not None
+            ],
+            depth,
+        )
+        if not chains:
             if self.catalog is None:
                 return None  # offline, undeclared keys cannot be followed: nothing to check
             self.report(
                 path,
-                f"{ref[1]} has no foreign key to {col.table}; write a column of {ref[1]} "
-                "or TABLE.COLUMN of a table one of its foreign keys points to",
+                f"{ref[1]} has no chain of at most {depth} foreign keys to {col.table}; write a "
+                f"column of {ref[1]} or TABLE.COLUMN of a table its keys lead to",
             )
             return False
-        if len(keys) > 1:
+        if len(chains) > 1:
+            shown = ", ".join(".".join(chain) for chain in chains)
             self.report(
                 path,
-                f"{col.table} is reached through several foreign keys of {ref[1]} "
-                f"({', '.join(keys)}); an expression cannot choose between them",
+                f"{col.table} is reached from {ref[1]} through several chains of foreign keys "
+                f"({shown}); an expression cannot choose between them",
             )
             return False
         return self.column(path, (ref[0], col.table), col.name)

@@ -14,7 +14,7 @@ from typing import Any
 
 from sextant.auth.principal import Principal
 from sextant.errors import ForbiddenError, InvalidRequestError, NotFoundError, UserError
-from sextant.model.expressions import Col, ExpressionError, Node, columns_of, parse
+from sextant.model.expressions import Col, ExpressionError, Node, columns_of, nearest_chains, parse
 from sextant.model.metric_kinds import Period, Term, index_units, parse_expression, parse_period
 from sextant.model.operations import (
     AGGREGATIONS,
@@ -499,6 +499,24 @@ class _Resolver:
             return None
         return Column(-1, row, holder, keys[0], tuple(keys[1:]))
 
+    def _keys_of(self, table_name: str) -> list[tuple[str, str]]:
+        """A table's foreign keys (hidden ones too: definitions may use them) and the names of
+        the tables they point to, for chains in expressions."""
+        table = next(
+            (
+                t
+                for t in self.snapshot.tables.values()
+                if t.name == table_name and t.database_id == self.table.database_id
+            ),
+            None,
+        )
+        out = []
+        for f in table.fields if table is not None else ():
+            key = self.snapshot.fields.get(f.fk_target_field_id or 0)
+            if key is not None:
+                out.append((f.name, self.snapshot.tables[key.table_id].name))
+        return out
+
     def expression(self, path: str, text: str) -> RExpression | None:
         """A definition's expression with its columns, or None (reported)."""
         try:
@@ -511,13 +529,13 @@ class _Resolver:
             if col.table is None:
                 column = self.own.get(col.name) or self._any_own(col.name)
             else:
-                keys = [
-                    f.name
-                    for f in self.table.fields
-                    if (k := self.snapshot.fields.get(f.fk_target_field_id or 0)) is not None
-                    and self.snapshot.tables[k.table_id].name == col.table
-                ]
-                column = self._related(col.name, (keys[0],)) if len(keys) == 1 else None
+                chains = nearest_chains(
+                    self.table.name,
+                    col.table,
+                    self._keys_of,
+                    self.snapshot.query_settings.join_depth,
+                )
+                column = self._related(col.name, chains[0]) if len(chains) == 1 else None
             if column is None:
                 self.problems.add(path, _unavailable(col.name, col.table is not None))
                 return None
