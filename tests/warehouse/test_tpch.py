@@ -79,6 +79,17 @@ FROM lineitem LEFT JOIN part ON l_partkey = p_partkey
 WHERE l_shipdate >= DATE '1995-09-01' AND l_shipdate < DATE '1995-10-01'
 """
 
+# Q12 with an OR segment, a column-to-column condition and measures reading orders' priority
+Q12 = table(
+    "lineitem",
+    filters=[
+        seg("Shipped by Mail or Ship"),
+        seg("Received Late"),
+        flt("l_receiptdate", "year-equals", 1994),
+    ],
+    aggregations=[measure("High Priority Lines"), measure("Low Priority Lines")],
+    group_by=[gb("l_shipmode")],
+)
 GERMAN_CUSTOMERS = f"(SELECT * FROM customer WHERE c_nationkey = {GERMANY})"
 GERMAN_ORDERS = (
     "(SELECT * FROM orders WHERE o_custkey IN "
@@ -103,14 +114,14 @@ ORDER BY "Discounted Price" DESC, l_orderkey, o_orderdate, o_shippriority LIMIT 
 """
 
 
-def q3() -> Query:
+def q3(market: dict[str, object] | None = None) -> Query:
     """Q3 asks for the customer's market segment: two keys away (lineitem -> orders ->
-    customer)."""
+    customer), as a filter on that field or as ``market`` (a segment)."""
     chain = "l_orderkey.o_custkey"
     return table(
         "lineitem",
         filters=[
-            flt("c_mktsegment", "equals", "BUILDING", via=chain),
+            market or flt("c_mktsegment", "equals", "BUILDING", via=chain),
             flt("o_orderdate", "less-than", "1995-03-15", via="l_orderkey"),
             flt("l_shipdate", "greater-than", "1995-03-15"),
         ],
@@ -153,21 +164,7 @@ CASES = [
     Case(
         # the market segment from a segment of the model whose filter follows the chain
         "q3-with-a-segment-through-the-chain",
-        table(
-            "lineitem",
-            filters=[
-                seg("Building Customers"),
-                flt("o_orderdate", "less-than", "1995-03-15", via="l_orderkey"),
-                flt("l_shipdate", "greater-than", "1995-03-15"),
-            ],
-            aggregations=[measure("Discounted Price", sort="desc")],
-            group_by=[
-                gb("l_orderkey"),
-                gb("o_orderdate", via="l_orderkey"),
-                gb("o_shippriority", via="l_orderkey"),
-            ],
-            limit=10,
-        ),
+        q3(seg("Building Customers")),
         q3_sql("lineitem", "orders", "customer"),
     ),
     Case(
@@ -248,31 +245,13 @@ CASES = [
     ),
     Case(
         "q12-shipping-modes-and-priority",
-        table(
-            "lineitem",
-            filters=[
-                seg("Shipped by Mail or Ship"),
-                seg("Received Late"),
-                flt("l_receiptdate", "year-equals", 1994),
-            ],
-            aggregations=[measure("High Priority Lines"), measure("Low Priority Lines")],
-            group_by=[gb("l_shipmode")],
-        ),
+        Q12,
         q12_sql("orders"),
     ),
     Case(
         # the orders joined for their priority are the manager's: the German customers' only
         "q12-as-the-manager-of-germany",
-        table(
-            "lineitem",
-            filters=[
-                seg("Shipped by Mail or Ship"),
-                seg("Received Late"),
-                flt("l_receiptdate", "year-equals", 1994),
-            ],
-            aggregations=[measure("High Priority Lines"), measure("Low Priority Lines")],
-            group_by=[gb("l_shipmode")],
-        ),
+        Q12,
         q12_sql(GERMAN_ORDERS).replace("FROM lineitem", f"FROM {GERMAN_LINES} l", 1),
         email=MANAGER,
     ),
