@@ -71,7 +71,9 @@ def test_related_columns_are_named_by_their_table() -> None:
         ("coalesce(STATE, 'none')", "string"),
         ("TOTAL > TAX and STATE = 'CA'", "boolean"),
         ("case when TOTAL > 1 then DAY end", "temporal"),
-        ("null", None),
+        ("case when TOTAL > 1 then null else 'x' end", "string"),
+        ("coalesce(TOTAL, null, 0)", "number"),
+        ("DAY < timestamp '2024-01-01 00:00:00'", "boolean"),
     ],
 )
 def test_kinds(text: str, kind_: str | None) -> None:
@@ -96,6 +98,16 @@ def test_kinds(text: str, kind_: str | None) -> None:
         ("TOTAL is true", "only 'is null' and 'is not null'"),
         ("x" * (MAX_LENGTH + 1), f"at most {MAX_LENGTH} characters"),
         ("+".join(["TOTAL"] * 150), "at most 200 parts"),
+        # null has no type of its own: only as a missing value beside one that is not null
+        ("null", "null stands only as a value of case or coalesce"),
+        ("not null", "null stands only as a value of case or coalesce"),
+        ("TOTAL + null", "null stands only as a value of case or coalesce"),
+        ("null is null", "null stands only as a value of case or coalesce"),
+        ("coalesce(null, null)", "coalesce needs a value that is not null"),
+        ("case when TOTAL > 1 then null end", "a case needs a value that is not null"),
+        ("TOTAL * 100000000000000000000000000000", "beyond 64-bit integers"),
+        ("TOTAL * 1e999", "too large a number"),
+        ("TOTAL * 1." + "1" * 40, "at most 38 digits"),
     ],
 )
 def test_what_is_not_on_the_list_is_refused_with_what_it_was(text: str, said: str) -> None:
@@ -179,3 +191,19 @@ def test_nearest_chains_prefer_the_shortest_and_report_ties() -> None:
     tied = {**KEYS, "part": [("p_nationkey", "nation")]}
     found = nearest_chains("lineitem", "nation", lambda t: tied[t], 3)
     assert sorted(found) == [("l_partkey", "p_nationkey"), ("l_suppkey", "s_nationkey")]
+
+
+def test_what_the_engine_cannot_type_is_a_clear_error_not_a_crash() -> None:
+    """A definition that passed check against other column types (the warehouse changed)
+    is refused with a 4xx error when it is compiled, never an internal error."""
+    import ibis
+
+    from sextant.errors import InvalidRequestError
+    from sextant.query.expressions import compile_expression
+    from sextant.query.resolve import RExpression
+
+    rows = ibis.table({"TOTAL": "string"}, name="t")
+    node = parse("TOTAL - 2")
+    expression = RExpression(node, ((Col(None, "TOTAL"), "TOTAL"),))  # type: ignore[arg-type]
+    with pytest.raises(InvalidRequestError, match="cannot be computed on this warehouse"):
+        compile_expression(expression, lambda column: rows[column])  # type: ignore[arg-type,index]

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import math
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from decimal import Decimal
@@ -139,6 +140,7 @@ _BINARY: dict[type[sge.Expr], str] = {
 _TEMPORAL_LITERALS: dict[object, Callable[[str], Value]] = {
     sge.DataType.Type.DATE: dt.date.fromisoformat,
     sge.DataType.Type.TIMESTAMP: dt.datetime.fromisoformat,
+    sge.DataType.Type.TIMESTAMPNTZ: dt.datetime.fromisoformat,  # sqlglot's timestamp '…'
     sge.DataType.Type.DATETIME: dt.datetime.fromisoformat,
 }
 # what some nodes are called in an error, where sqlglot's class name says little
@@ -161,7 +163,52 @@ def parse(text: str) -> Node:
     expression = tree[0]
     if sum(1 for _ in expression.walk()) > MAX_NODES:
         raise ExpressionError(f"an expression has at most {MAX_NODES} parts")
-    return _node(expression)
+    node = _node(expression)
+    _check_nulls(node, allowed=False)
+    return node
+
+
+def _is_null(node: Node) -> bool:
+    return isinstance(node, Lit) and node.value is None
+
+
+def _check_nulls(node: Node, allowed: bool) -> None:
+    """``null`` stands only where a value of a case or of coalesce may be missing, beside a
+    value that is not null: anywhere else it has no type to compute with."""
+    match node:
+        case Lit(None) if not allowed:
+            raise ExpressionError(
+                "null stands only as a value of case or coalesce; write is null to test for it"
+            )
+        case Coalesce() | Case() if _all_null(node):
+            name = "coalesce" if isinstance(node, Coalesce) else "a case"
+            raise ExpressionError(f"{name} needs a value that is not null")
+        case Coalesce(args):
+            for a in args:
+                _check_nulls(a, allowed=True)
+        case Case(whens, default):
+            for condition, value in whens:
+                _check_nulls(condition, allowed=False)
+                _check_nulls(value, allowed=True)
+            if default is not None:
+                _check_nulls(default, allowed=True)
+        case Binary(_, left, right):
+            _check_nulls(left, allowed=False)
+            _check_nulls(right, allowed=False)
+        case Not(operand) | IsNull(operand):
+            _check_nulls(operand, allowed=False)
+        case InList(operand, _):
+            _check_nulls(operand, allowed=False)
+        case Between(operand, low, high):
+            for part in (operand, low, high):
+                _check_nulls(part, allowed=False)
+
+
+def _all_null(node: Coalesce | Case) -> bool:
+    if isinstance(node, Coalesce):
+        return all(_is_null(a) for a in node.args)
+    values = [v for _, v in node.whens] + ([node.default] if node.default is not None else [])
+    return all(_is_null(v) for v in values)
 
 
 def _first_line(exc: Exception) -> str:
@@ -251,8 +298,19 @@ def _is_null_operand(e: sge.Is) -> Node:
 
 def _number(text: str) -> int | Decimal | float:
     if any(c in text for c in "eE"):
-        return float(text)
-    return Decimal(text) if "." in text else int(text)
+        number = float(text)
+        if not math.isfinite(number):
+            raise ExpressionError(f"{text}: too large a number")
+        return number
+    if "." in text:
+        exact = Decimal(text)
+        if len(exact.as_tuple().digits) > 38:
+            raise ExpressionError(f"{text}: a decimal has at most 38 digits")
+        return exact
+    whole = int(text)
+    if abs(whole) >= 2**63:
+        raise ExpressionError(f"{text}: beyond 64-bit integers; write it with an exponent (1e30)")
+    return whole
 
 
 # -- kinds ----------------------------------------------------------------------------------------

@@ -15,6 +15,7 @@ from typing import Any
 
 import ibis
 
+from sextant.errors import InvalidRequestError
 from sextant.model.expressions import (
     ARITHMETIC,
     Between,
@@ -106,7 +107,12 @@ def compile_expression(expression: RExpression, value: Callable[[Column], Any]) 
                 return ibis.cases(*branches, else_=build(default) if default else None)
         raise TypeError(f"unexpected {node!r}")  # pragma: no cover - Node is closed
 
-    return build(expression.node)
+    try:
+        return build(expression.node)
+    except Exception as exc:
+        raise InvalidRequestError(
+            "A definition of the model cannot be computed on this warehouse; check the model."
+        ) from exc
 
 
 def operand(

@@ -521,8 +521,8 @@ class _Resolver:
         """A definition's expression with its columns, or None (reported)."""
         try:
             node = parse(text)
-        except ExpressionError as exc:
-            self.problems.add(path, f"the definition cannot be used: {exc}")
+        except ExpressionError:  # check refuses it; the model changed under a running server
+            self.problems.add(path, "a definition of the model cannot be used; check the model")
             return None
         columns = []
         for col in dict.fromkeys(columns_of(node)):
