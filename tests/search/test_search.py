@@ -6,11 +6,14 @@ import os
 import subprocess
 import sys
 import textwrap
+from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 from sqlalchemy import func, select
 
+from sextant.search.embedding import MiniLM
 from sextant.search.fusion import rrf
 from sextant.service import Sextant
 from sextant.store import schema as s
@@ -269,3 +272,26 @@ def test_search_works_with_no_network(shared_service: Sextant) -> None:
     )
     assert done.returncode == 0, done.stderr
     assert "offline ok (3, 384)" in done.stdout
+
+
+def _resident_kb(path_part: str) -> int:
+    """Resident kB of this process's mappings of files whose path contains ``path_part``."""
+    total, current = 0, ""
+    for line in Path("/proc/self/smaps").read_text().splitlines():
+        head = line.split()
+        if head and not head[0].endswith(":"):  # a mapping's header line
+            current = head[5] if len(head) > 5 else ""
+        elif head[:1] == ["Rss:"] and path_part in current:
+            total += int(head[1])
+    return total
+
+
+def test_model_weights_are_not_held_resident_between_calls() -> None:
+    """An idle server does not keep the model's pages: each call reads them back from the
+    page cache, with the same answer."""
+    model = MiniLM()
+    texts = [f"revenue of order {i} by month" for i in range(100)]
+    first = model.embed(texts)
+    assert _resident_kb("model.safetensors") < 2048, "the weights stayed resident"
+    np.testing.assert_array_equal(model.embed(texts), first)
+    assert _resident_kb("model.safetensors") < 2048

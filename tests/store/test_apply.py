@@ -2,21 +2,31 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, select
 
 from sextant.demo.setup import DemoFiles
-from sextant.errors import ModelInvalidError
+from sextant.errors import ConfigurationError, ModelInvalidError
 from sextant.service import Sextant
 from sextant.settings import Settings
 from sextant.store import schema as s
-from sextant.store.db import migrate
+from sextant.store.db import (
+    HEAD_REVISION,
+    MIGRATIONS,
+    alembic_config,
+    migrate,
+    require_current,
+)
 from tests.conftest import make_settings
 
 Services = Callable[[Settings], Sextant]
@@ -162,6 +172,42 @@ def test_sqlite_schema_matches_migrations(tmp_path: Path) -> None:
     engine = create_engine(f"sqlite:///{tmp_path / 'app.db'}")
     migrate(engine)
     migrate(engine)  # idempotent
+    _assert_schema_matches_migrations(engine)
+
+
+def test_head_revision_is_alembics_head() -> None:
+    """A database at HEAD_REVISION is opened without Alembic: the constant must name the
+    newest migration, or a new migration would never run."""
+    assert ScriptDirectory(str(MIGRATIONS)).get_heads() == [HEAD_REVISION]
+
+
+def test_a_current_database_opens_without_alembic(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'app.db'}"
+    migrate(create_engine(url))
+    script = (
+        "import sys\n"
+        "from sqlalchemy import create_engine\n"
+        "from sextant.store.db import migrate, require_current\n"
+        f"engine = create_engine({url!r})\n"
+        "migrate(engine)\n"
+        "require_current(engine)\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] == 'alembic'))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"
+
+
+def test_an_older_database_is_refused_then_migrated(tmp_path: Path) -> None:
+    engine = create_engine(f"sqlite:///{tmp_path / 'app.db'}")
+    config = alembic_config(engine.url.render_as_string())
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "0005")
+    with pytest.raises(ConfigurationError, match="older Sextant"):
+        require_current(engine)
+    migrate(engine)
+    require_current(engine)
     _assert_schema_matches_migrations(engine)
 
 

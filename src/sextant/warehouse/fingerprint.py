@@ -31,6 +31,7 @@ import ibis.expr.types as ir
 import pyarrow as pa
 
 from sextant.warehouse.engines import EngineProfile, profile
+from sextant.warehouse.runner import arrow_of
 from sextant.warehouse.types import NUMERIC_BASE_TYPES, TEXT_BASE_TYPES
 
 __all__ = ["Fingerprint", "ScanCounter", "fingerprint_table", "jsonable"]
@@ -173,7 +174,7 @@ def fingerprint_table(
     (default: the table's own backend)."""
     if not columns:
         return {}
-    execute: Callable[[ir.Table], pa.Table] = run or (lambda expr: expr.to_pyarrow())
+    execute: Callable[[ir.Table], pa.Table] = run or arrow_of
     engine_profile = profile(engine)
 
     def scan(expr: ir.Table) -> dict[str, Any]:

@@ -18,6 +18,7 @@ from ibis.backends import BaseBackend
 
 from sextant.model.catalog import ColumnInfo, ForeignKey, TableInfo
 from sextant.warehouse.engines import profile
+from sextant.warehouse.runner import arrow_of
 from sextant.warehouse.types import base_type_of
 
 __all__ = ["introspect"]
@@ -76,7 +77,7 @@ def introspect(
 
 
 def _rows(expr: Any) -> list[dict[str, Any]]:
-    return list(expr.to_pyarrow().to_pylist())
+    return list(arrow_of(expr).to_pylist())
 
 
 def _info(con: BaseBackend, name: str) -> Any:

@@ -19,6 +19,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+import ibis
 import ibis.expr.datatypes as dt
 import ibis.expr.types as ir
 import pyarrow as pa
@@ -27,7 +28,7 @@ from ibis.backends import BaseBackend
 
 from sextant.warehouse.connection import cancel_hook, mysql_set
 
-__all__ = ["Execution", "QueryCancelled", "QueryTimedOut", "run_query"]
+__all__ = ["Execution", "QueryCancelled", "QueryTimedOut", "arrow_of", "run_query"]
 
 log = logging.getLogger(__name__)
 
@@ -112,10 +113,31 @@ def _duckdb(
         execution.bind(cursor.interrupt)
         execution.check()
         result: Any = cursor.execute(sql)
-        return result.to_arrow_table()
+        return _arrow_table(result)
     except Exception:
         execution.check_failed()  # an interrupt surfaces as a DuckDB error: say why
         raise
+    finally:
+        cursor.close()
+
+
+def _arrow_table(result: Any) -> pa.Table:
+    """A DuckDB result as one Arrow table. Read through a record batch reader: the same table
+    as ``to_arrow_table()`` (same schema and values), without its fixed cost of about 0.2 ms
+    per query, which was more than a small query's whole run."""
+    return result.to_arrow_reader().read_all()
+
+
+def arrow_of(expr: ir.Table) -> pa.Table:
+    """Rows of ``expr`` as Arrow, on its own backend, for sextant's own scans (catalog,
+    statistics). On DuckDB straight from a cursor of the compiled SQL: Ibis' ``to_pyarrow``
+    there imports pandas for its type conversion, 50 MB resident in every server process."""
+    backend: Any = ibis.get_backend(expr)
+    if backend.name != "duckdb":
+        return expr.to_pyarrow()
+    cursor = backend.con.cursor()
+    try:
+        return _arrow_table(cursor.execute(str(backend.compile(expr))))
     finally:
         cursor.close()
 
