@@ -178,3 +178,32 @@ def served_demo(
                 yield service, files.warehouse, base_url
         finally:
             service.close()
+
+
+def _cpu_seconds(pid: int) -> float:
+    """CPU time (user + system) of ``pid`` and its descendants."""
+    total, todo = 0.0, [pid]
+    while todo:
+        current = todo.pop()
+        try:
+            fields = Path(f"/proc/{current}/stat").read_text().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+            for task in Path(f"/proc/{current}/task").iterdir():
+                todo.extend(int(child) for child in (task / "children").read_text().split())
+        except (FileNotFoundError, ProcessLookupError):
+            continue
+    return total
+
+
+def settle(pid: int, window: float = 0.5, busy: float = 0.05, limit: float = 120.0) -> None:
+    """Wait until the server ``pid`` (with its workers) is idle: start-up work that outlives
+    readiness (a first start embeds the catalog for semantic search) must not share the
+    cores with the measurement."""
+    deadline = time.monotonic() + limit
+    before = _cpu_seconds(pid)
+    while time.monotonic() < deadline:
+        time.sleep(window)
+        now = _cpu_seconds(pid)
+        if now - before < busy * window * 2:
+            return
+        before = now

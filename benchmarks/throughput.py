@@ -25,7 +25,7 @@ from pathlib import Path
 
 import duckdb
 import httpx
-from common import SECRET, free_ports, sextant_env, wrk
+from common import SECRET, free_ports, settle, sextant_env, wrk
 
 from sextant.auth.tokens import make_jwt
 from sextant.demo.setup import prepare_demo
@@ -144,6 +144,7 @@ def main() -> None:
             api = f"http://127.0.0.1:{port}/api/agent/v1"
             try:
                 wait_ready(f"{api}/ping", headers)
+                settle(server.pid)
                 headers = bearer()
                 orders = 1  # table ids are stable: ORDERS is the first table of the demo
                 body = {"table_id": 3, "aggregations": [{"function": "count"}]}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as _dt
 import logging
 import threading
@@ -55,6 +56,15 @@ __all__ = ["SNAPSHOT_CHECK_SECONDS", "CheckResult", "Sextant", "SyncReport"]
 
 SNAPSHOT_CHECK_SECONDS = 2.0
 _IN_MEMORY_MARGIN = 0.5  # see Sextant.snapshot_in_memory
+
+
+def _on_event_loop() -> bool:
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return False
+    return True
+
 
 log = logging.getLogger("sextant")
 
@@ -180,7 +190,7 @@ class Sextant:
     def close(self) -> None:
         """Write the queued audit rows, then release the application database's and the
         warehouses' connections."""
-        self.queries.audit.close()
+        self.queries.close()
         self.warehouses.close()
         if self._embedder is not None:
             self._embedder.close()
@@ -202,9 +212,12 @@ class Sextant:
 
     def snapshot(self) -> Snapshot:
         """What the app database knows, loaded once per apply; another process's apply is
-        noticed within ``SNAPSHOT_CHECK_SECONDS`` (one cheap query)."""
+        noticed within ``SNAPSHOT_CHECK_SECONDS`` (one cheap query). Off the event loop the
+        check is made as soon as :meth:`snapshot_in_memory` stops saying yes, so that only the
+        request that makes it leaves the loop, not every request of the last half second."""
         stale = False
-        if self._snapshot is not None and time.monotonic() - self._checked > SNAPSHOT_CHECK_SECONDS:
+        due = SNAPSHOT_CHECK_SECONDS - (0.0 if _on_event_loop() else _IN_MEMORY_MARGIN)
+        if self._snapshot is not None and time.monotonic() - self._checked > due:
             self._checked = time.monotonic()
             stale = current_version(self.engine) != self._snapshot.version
         if stale:

@@ -43,6 +43,26 @@ def test_a_ready_token_is_checked_on_the_loop_only_while_nothing_needs_io(
         assert answer.json()["data"]["rows"] == [[200]]
 
 
+def test_the_request_that_leaves_the_loop_makes_the_version_check(
+    demo: DemoFiles, services: Callable[[Settings], Sextant], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Past the in-memory window but before the check is due, the first request goes to a
+    thread and checks there: the requests after it are back on the loop at once."""
+    service = services(make_settings(demo.data_dir, config=demo.model))
+    service.apply()
+    headers = {"Authorization": f"Bearer {make_jwt(TEST_SECRET, 'analyst@example.com')}"}
+    with serve(create_app(service.settings, service)) as base, httpx.Client() as client:
+        body = {"table_id": 3, "aggregations": [{"function": "count"}]}
+        token = client.post(base + API + "/construct-query", headers=headers, json=body).json()
+        client.post(base + API + "/execute", headers=headers, json=token)
+        now = service._checked + SNAPSHOT_CHECK_SECONDS - 0.4
+        monkeypatch.setattr("sextant.service.time.monotonic", lambda: now)
+        assert not service.answers_without_io()
+        answer = client.post(base + API + "/execute", headers=headers, json=token)
+        assert answer.json()["data"]["rows"] == [[200]]
+        assert service.answers_without_io()
+
+
 def test_query_rates_in_redis_keep_the_check_in_a_thread(
     demo: DemoFiles, services: Callable[[Settings], Sextant], redis_url: str
 ) -> None:

@@ -75,3 +75,64 @@ def test_a_place_given_back_while_waiting_frees_the_waiter() -> None:
     assert result == [False]
     holder.release()
     assert (gate.running, gate.waiting) == (0, 0)
+
+
+def test_a_waiter_on_the_event_loop_holds_no_thread_and_wakes_alone() -> None:
+    """Each freed place wakes exactly the ticket it is handed to; the others sleep on."""
+    import asyncio
+
+    gate = QueryGate(total=1, per_user=1, max_waiting=10)
+
+    async def main() -> list[int]:
+        holder = gate.admit(A)
+        waiters = [gate.admit(A) for _ in range(3)]
+        woken: list[int] = []
+
+        async def wait(i: int) -> None:
+            if await waiters[i].wait_async(10):
+                woken.append(i)
+
+        tasks = [asyncio.create_task(wait(i)) for i in range(3)]
+        await asyncio.sleep(0.05)
+        assert woken == [] and threading.active_count() == before
+        holder.release()
+        await asyncio.sleep(0.05)
+        assert woken == [0]  # the earliest, and only it
+        waiters[0].release()
+        await asyncio.sleep(0.05)
+        assert woken == [0, 1]
+        waiters[1].release()
+        waiters[2].release()  # given back while it still waits: it leaves the line
+        await asyncio.gather(*tasks)
+        return woken
+
+    before = threading.active_count()
+    assert asyncio.run(main()) == [0, 1]
+    assert (gate.running, gate.waiting) == (0, 0)
+
+
+def test_a_waiter_on_the_event_loop_leaves_the_line_when_its_time_is_up() -> None:
+    import asyncio
+
+    gate = QueryGate(total=1, per_user=1, max_waiting=10)
+    holder = gate.admit(A)
+    late = gate.admit(B)
+    assert asyncio.run(late.wait_async(0.05)) is False
+    assert (gate.running, gate.waiting) == (1, 0)
+    holder.release()
+    assert gate.running == 0  # the place was not handed to the ticket that gave up
+    late.release()
+    assert (gate.running, gate.waiting) == (0, 0)
+
+
+def test_a_place_handed_over_from_another_thread_wakes_the_loop() -> None:
+    import asyncio
+
+    gate = QueryGate(total=1, per_user=1, max_waiting=10)
+    holder = gate.admit(A)
+    waiter = gate.admit(B)
+    threading.Timer(0.05, holder.release).start()
+    assert asyncio.run(waiter.wait_async(5)) is True
+    assert gate.running == 1
+    waiter.release()
+    assert (gate.running, gate.waiting) == (0, 0)

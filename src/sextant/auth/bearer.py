@@ -11,6 +11,7 @@ from typing import Any
 
 import jwt
 
+from sextant.cache import LRU
 from sextant.errors import AuthenticationError
 
 __all__ = ["JwtConfig", "invalid_jwt", "jwt_not_configured", "verify_jwt"]
@@ -59,11 +60,40 @@ class JwtConfig:
             warnings.filterwarnings("ignore", category=jwt.InsecureKeyLengthWarning)
 
 
+_VERIFIED: LRU[dict[str, Any]] = LRU(4096)
+"""Tokens whose signature and claims were found valid, by (configuration, token text).
+An agent sends one token for many requests; PyJWT's parsing and the HMAC cost more than the
+rest of authenticating it. The times (``iat`` age, ``exp``, ``nbf``) are checked again on
+every use, a token is remembered no longer than its age allows, and failures never are."""
+
+
 def verify_jwt(token: str, config: JwtConfig, now: float | None = None) -> dict[str, Any]:
     """The claims of a valid token; :func:`invalid_jwt` for every kind of failure."""
     if not config.secret:
         raise jwt_not_configured()
     current = time.time() if now is None else now
+    key = (config, token)
+    known = _VERIFIED.get(key)
+    if known is not None:
+        _check_times(known, config, current)
+        return dict(known)
+    claims = _verified(token, config, current)
+    _VERIFIED.put(key, claims)
+    return dict(claims)
+
+
+def _check_times(claims: dict[str, Any], config: JwtConfig, current: float) -> None:
+    iat = claims["iat"]
+    if current - iat > config.max_age_seconds or iat - current > config.max_future_seconds:
+        raise invalid_jwt()
+    if "exp" in claims and claims["exp"] <= current:
+        raise invalid_jwt()
+    if "nbf" in claims and claims["nbf"] > current:
+        raise invalid_jwt()
+
+
+def _verified(token: str, config: JwtConfig, current: float) -> dict[str, Any]:
+    assert config.secret is not None
     try:
         header = jwt.get_unverified_header(token)
         if header.get("alg") != "HS256":
@@ -78,9 +108,7 @@ def verify_jwt(token: str, config: JwtConfig, now: float | None = None) -> dict[
         raise invalid_jwt() from exc
     if not all(_whole_number(claims[k]) for k in ("iat", "exp", "nbf") if k in claims):
         raise invalid_jwt()  # NaN, Infinity or a fraction never pass for a time
-    iat = claims["iat"]
-    if current - iat > config.max_age_seconds or iat - current > config.max_future_seconds:
-        raise invalid_jwt()
+    _check_times(claims, config, current)
     email = claims.get(config.email_claim)
     if not isinstance(email, str) or not email.strip():
         raise invalid_jwt()

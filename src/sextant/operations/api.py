@@ -223,9 +223,7 @@ class AgentAPI:
         awaiting task is cancelled) the warehouse's work is stopped too."""
         execution = Execution()
         try:
-            return await anyio.to_thread.run_sync(
-                self.core.queries.run, prepared, execution, abandon_on_cancel=True
-            )
+            return await self.core.queries.run_async(prepared, execution)
         except anyio.get_cancelled_exc_class():
             # stopping can mean opening a connection (MySQL's KILL QUERY): off the loop
             threading.Thread(target=execution.cancel, name="sextant-cancel", daemon=True).start()

@@ -10,12 +10,14 @@ broken it, and only once nobody else uses it.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import threading
 import time
 import uuid
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -111,6 +113,11 @@ class Prepared:
 Outcome = QueryResult | QueryFailure
 
 
+def _caller_key(principal: Principal) -> tuple[Any, ...]:
+    """What resolving and compiling a query depend on in its caller."""
+    return (principal.user_id, principal.groups, tuple(sorted(principal.attributes.items())))
+
+
 class QueryEngine:
     def __init__(
         self,
@@ -132,9 +139,22 @@ class QueryEngine:
         self.limits = limits
         self.schemas = TableSchemas(warehouses)
         self._plans: LRU[Compiled] = LRU(512)
+        self._checked: LRU[tuple[NormQuery, Resolved]] = LRU(1024)  # see prepare
         self.shapes = PlanShapes()  # plans reused across values: sextant.query.plans
         self.results = results
         self.rates = rates or UserRates(None, "query executions")
+        # the threads queries run in: only a query whose turn came holds one (the gate's
+        # total), a couple more while one ends and the next starts
+        self._threads = ThreadPoolExecutor(gate.total + 2, thread_name_prefix="sextant-query")
+        self._under_way: set[Execution] = set()
+
+    def close(self) -> None:
+        """Stop the queries under way and take no more (the process may then exit without
+        waiting for them); write the queued audit rows."""
+        self._threads.shutdown(wait=False, cancel_futures=True)
+        for execution in list(self._under_way):
+            execution.cancel()
+        self.audit.close()
 
     # -- construct -------------------------------------------------------------------------
     def normalize(
@@ -203,10 +223,24 @@ class QueryEngine:
 
     # -- prepare ---------------------------------------------------------------------------
     def prepare(self, principal: Principal, token: object) -> Prepared:
-        """Check the token and the caller, and take a place in line (4xx here)."""
-        norm = decode_token(token, self.secret())
+        """Check the token and the caller, and take a place in line (4xx here). A token this
+        caller ran under this model version and secret is not decoded and resolved again
+        (an agent runs the same token many times); only what succeeded is remembered."""
+        snapshot = self.snapshot()
+        secret = self.secret()
+        key = None
+        known = None
+        if isinstance(token, str) and len(token) <= MAX_TOKEN:
+            key = (token, secret, *_caller_key(principal), snapshot.version)
+            known = self._checked.get(key)
+        if known is None:
+            norm = decode_token(token, secret)
+            known = (norm, resolve(norm, principal, snapshot))
+            if key is not None:
+                self._checked.put(key, known)
         assert isinstance(token, str)  # decode_token refuses anything else
-        return self.prepare_query(principal, norm, plan_key=token)
+        norm, resolved = known
+        return self.prepare_query(principal, norm, plan_key=token, checked=(snapshot, resolved))
 
     def prepare_query(
         self,
@@ -216,16 +250,21 @@ class QueryEngine:
         plan_key: str | None = None,
         audit: AuditTarget | None = None,
         page: Page | None = None,
+        checked: tuple[Snapshot, Resolved] | None = None,
     ) -> Prepared:
-        """Resolve ``norm`` for the caller (every 4xx), count it against the caller's rate of
-        executions and take a place in line (429 for either).
+        """Resolve ``norm`` for the caller (every 4xx; ``checked``: resolved already, on that
+        snapshot), count it against the caller's rate of executions and take a place in line
+        (429 for either).
 
         Compiled plans are cached per query (its token, or its canonical form), caller (id,
         groups, attributes) and model version, so a repeated execution skips compilation but
         never crosses callers.
         """
-        snapshot = self.snapshot()
-        resolved = resolve(norm, principal, snapshot)
+        if checked is None:
+            snapshot = self.snapshot()
+            resolved = resolve(norm, principal, snapshot)
+        else:
+            snapshot, resolved = checked
         if page is not None:
             cap = self.limits.aggregated_rows if resolved.aggregated else self.limits.raw_rows
             if page.size > cap:
@@ -235,9 +274,7 @@ class QueryEngine:
                 )
         key = (
             plan_key or json.dumps(norm.to_json(), sort_keys=True, default=str),
-            principal.user_id,
-            principal.groups,
-            tuple(sorted(principal.attributes.items())),
+            *_caller_key(principal),
             snapshot.version,
             None if page is None else (page.offset, page.size),
         )
@@ -286,23 +323,39 @@ class QueryEngine:
 
     def forget_plans(self) -> None:
         self._plans.clear()
+        self._checked.clear()
         self.shapes.clear()
         self.schemas.clear()
 
     # -- run -------------------------------------------------------------------------------
-    def run(self, prepared: Prepared, execution: Execution) -> Outcome:
+    async def run_async(self, prepared: Prepared, execution: Execution) -> Outcome:
+        """:meth:`run` from the event loop: the turn is awaited there (a waiting query holds
+        no thread), then the query runs in one of the engine's threads."""
+        started = time.perf_counter()
+        await prepared.ticket.wait_async(self.limits.timeout_seconds)
+        loop = asyncio.get_running_loop()
+        self._under_way.add(execution)
+        try:
+            return await loop.run_in_executor(self._threads, self.run, prepared, execution, started)
+        finally:
+            self._under_way.discard(execution)
+
+    def run(
+        self, prepared: Prepared, execution: Execution, started: float | None = None
+    ) -> Outcome:
         """Run a prepared query to completion or failure (never raises for the warehouse):
-        wait for its turn, compile, run; all within the time limit."""
+        wait for its turn, compile, run; all within the time limit, counted from ``started``
+        (a ``perf_counter`` reading; default now)."""
         if not prepared.claim():  # the caller left before it started
             return QueryFailure("cancelled", "The query was cancelled.")
-        started = time.perf_counter()
+        started = time.perf_counter() if started is None else started
         timeout = self.limits.timeout_seconds
         status, rows, error = "completed", None, None
         result: QueryResult | None = None
         detail: dict[str, object] | None = None
         database = prepared.snapshot.databases[prepared.resolved.table.database_id]
         try:
-            if not prepared.ticket.wait(timeout):
+            if not prepared.ticket.wait(max(0.0, timeout - (time.perf_counter() - started))):
                 raise QueryTimedOut()
             execution.check()
             compiled = self._plans.get(prepared.plan_key)
