@@ -394,10 +394,7 @@ class Classic:
         except UserError as exc:  # a column the caller may not use, a table they cannot join
             raise ForbiddenError() from exc
         access = table_access_for(principal, snapshot)
-        by_ref = {
-            Ref(c.field.id, c.via.id if c.via else None, tuple(k.id for k in c.then)): c
-            for c in column_list(snapshot, resolved.table, access)
-        }
+        by_ref = {c.ref: c for c in column_list(snapshot, resolved.table, access)}
         discovery = self.discovery()
 
         def field_values(column: Column) -> list[Any] | None:

@@ -234,7 +234,7 @@ class Discovery:
         blocks: dict[tuple[int, ...], list[Column]] = {}
         for column in columns:
             if column.path:
-                blocks.setdefault(tuple(k.id for k in column.path), []).append(column)
+                blocks.setdefault(column.key_ids, []).append(column)
         related = []
         for block in blocks.values():
             target = block[0].table

@@ -20,7 +20,7 @@ import ibis.expr.types as ir
 from sextant.auth.principal import Principal
 from sextant.permissions.decide import table_access
 from sextant.query.expressions import compile_expression, operand
-from sextant.query.fields import Column
+from sextant.query.fields import Column, key_target
 from sextant.query.filters import compile_filter
 from sextant.query.metric_kinds import aggregate, aggregate_metric
 from sextant.query.paging import Page
@@ -175,13 +175,14 @@ def compile_query(
     joined = base
     for ids, chain in sorted(paths.items(), key=lambda item: (len(item[0]), item[0])):
         fk = chain[-1]
-        key = snapshot.fields[fk.fk_target_field_id or 0]
-        target = snapshot.tables[key.table_id]
+        found = key_target(snapshot, fk)
+        assert found is not None  # resolve kept only keys with a known target
+        key, target = found
         rows = restricted(
             target, table_access(principal, snapshot, target.id), principal, snapshot, open_table
         )
         prefix = "__r" + "_".join(map(str, ids)) + "__"
-        needed = {c.field.name for c in used if tuple(k.id for k in c.path) == ids}
+        needed = {c.field.name for c in used if c.key_ids == ids}
         needed |= {longer[-1].name for i, longer in paths.items() if i[:-1] == ids}
         right = rows.select(
             **{prefix + "key": rows[key.name]}, **{prefix + n: rows[n] for n in sorted(needed)}
@@ -196,7 +197,7 @@ def compile_query(
             names[(row.id, ids)] = prefix + needed_name
 
     def value(column: Column) -> Any:
-        return joined[names[(column.field.id, tuple(k.id for k in column.path))]]
+        return joined[names[(column.field.id, column.key_ids)]]
 
     def predicate(f: RWhere) -> Any:
         if not isinstance(f, RFilter):

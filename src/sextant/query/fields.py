@@ -17,9 +17,10 @@ from dataclasses import dataclass
 
 from sextant.errors import InvalidRequestError, NotFoundError
 from sextant.permissions.decide import TableAccess
+from sextant.query.normal import Ref
 from sextant.store.snapshot import FieldRow, Snapshot, TableRow
 
-__all__ = ["Column", "column_list", "field_id", "parse_field_id", "visible_columns"]
+__all__ = ["Column", "column_list", "field_id", "key_target", "parse_field_id", "visible_columns"]
 
 FIELD_ID = re.compile(r"^([tc])([0-9]+)-([0-9]+)$")
 
@@ -36,6 +37,16 @@ class Column:
     def path(self) -> tuple[FieldRow, ...]:
         """The foreign keys from the base table to the column's table (empty: its own)."""
         return (self.via, *self.then) if self.via is not None else ()
+
+    @property
+    def key_ids(self) -> tuple[int, ...]:
+        """The ids of :attr:`path`'s keys: which join of the query holds the column."""
+        return tuple(k.id for k in self.path)
+
+    @property
+    def ref(self) -> Ref:
+        """How a normalized query names the column."""
+        return Ref(self.field.id, self.via.id if self.via else None, tuple(k.id for k in self.then))
 
 
 def visible_columns(table: TableRow, access: TableAccess) -> list[FieldRow]:
@@ -58,7 +69,8 @@ def column_list(
         for path, holder, columns in level:
             seen = {table.id, holder.id} | {k.table_id for k in path}
             for fk in columns:
-                target = _target(snapshot, fk)
+                found = key_target(snapshot, fk)
+                target = found[1] if found is not None else None
                 if target is None or target.id in seen:
                     continue  # unknown target, a self-reference or a table on the chain
                 target_access = access(target.id)
@@ -73,12 +85,13 @@ def column_list(
     return out
 
 
-def _target(snapshot: Snapshot, fk: FieldRow) -> TableRow | None:
-    """The table a foreign key points to (None: not a key, or a target no longer known)."""
-    if fk.fk_target_field_id is None:
+def key_target(snapshot: Snapshot, fk: FieldRow | None) -> tuple[FieldRow, TableRow] | None:
+    """The field a foreign key points to and the table holding it (None: no field, not a
+    key, or a target no longer known)."""
+    if fk is None or fk.fk_target_field_id is None:
         return None
     key = snapshot.fields.get(fk.fk_target_field_id)
-    return snapshot.tables[key.table_id] if key is not None else None
+    return (key, snapshot.tables[key.table_id]) if key is not None else None
 
 
 def field_id(prefix: str, entity_id: int, index: int) -> str:

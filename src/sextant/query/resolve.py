@@ -27,7 +27,7 @@ from sextant.model.operations import (
 )
 from sextant.permissions.decide import metric_access, table_access, table_access_for
 from sextant.permissions.sandbox import via_chain
-from sextant.query.fields import Column, column_list, parse_field_id
+from sextant.query.fields import Column, column_list, key_target, parse_field_id
 from sextant.query.filters import coerce_values, kind_of
 from sextant.query.normal import NormAggregation, NormFilter, NormGroup, NormOrder, NormQuery, Ref
 from sextant.query.problems import Problems
@@ -216,12 +216,6 @@ def _entity(
     return snapshot.tables[metric.table_id], metric
 
 
-def _ref(column: Column) -> Ref:
-    return Ref(
-        column.field.id, column.via.id if column.via else None, tuple(k.id for k in column.then)
-    )
-
-
 # -- normalize ---------------------------------------------------------------------------------
 
 
@@ -259,7 +253,7 @@ def normalize(
             problems.add(path, "field_id is required")
             return None
         try:
-            return _ref(parse_field_id(raw, prefix, entity, columns))
+            return parse_field_id(raw, prefix, entity, columns).ref
         except UserError as exc:
             problems.error(path, exc)
             return None
@@ -378,7 +372,7 @@ class _Resolver:
         self.table, self.metric = _entity(norm.kind, norm.entity, principal, snapshot)
         self.access = table_access_for(principal, snapshot)
         self.columns = column_list(snapshot, self.table, self.access)
-        self.by_ref = {_ref(c): c for c in self.columns}
+        self.by_ref = {c.ref: c for c in self.columns}
         self.own = {c.field.name: c for c in self.columns if c.via is None}
         self.problems = problems
 
@@ -487,10 +481,10 @@ class _Resolver:
         holder, keys = self.table, []
         for key_name in via:
             fk = holder.field(key_name)
-            key = self.snapshot.fields.get(fk.fk_target_field_id or 0) if fk is not None else None
-            if fk is None or key is None or key.table_id == holder.id:
+            found = key_target(self.snapshot, fk)
+            if fk is None or found is None or found[1].id == holder.id:
                 return None
-            holder = self.snapshot.tables[key.table_id]
+            holder = found[1]
             if not self.access(holder.id).allowed:
                 return None
             keys.append(fk)
@@ -512,9 +506,9 @@ class _Resolver:
         )
         out = []
         for f in table.fields if table is not None else ():
-            key = self.snapshot.fields.get(f.fk_target_field_id or 0)
-            if key is not None:
-                out.append((f.name, self.snapshot.tables[key.table_id].name))
+            found = key_target(self.snapshot, f)
+            if found is not None:
+                out.append((f.name, found[1].name))
         return out
 
     def expression(self, path: str, text: str) -> RExpression | None:

@@ -13,6 +13,7 @@ import ibis.expr.types as ir
 from sextant.auth.principal import Principal
 from sextant.permissions.decide import TableAccess
 from sextant.permissions.sandbox import BoundFilter, bind_sandbox
+from sextant.query.fields import key_target
 from sextant.query.filters import coerce_values, compile_filter
 from sextant.query.temporal import TimeRules
 from sextant.store.snapshot import Snapshot, TableRow
@@ -40,11 +41,12 @@ def _condition(
     holder, hops = table, []  # hops: (the key, the field it points to, the table holding it)
     for name in bound.via:
         fk = holder.field(name)
-        if fk is None or fk.fk_target_field_id is None:
+        found = key_target(snapshot, fk)
+        if fk is None or found is None:
             raise LookupError(f"{holder.name}.{name} is not a foreign key")
-        key = snapshot.fields[fk.fk_target_field_id]
+        key, target = found
         hops.append((fk, key, holder))
-        holder = snapshot.tables[key.table_id]
+        holder = target
     column = holder.field(bound.column)
     if column is None:
         raise LookupError(f"{holder.name}.{bound.column}")
