@@ -1,6 +1,6 @@
 """Sextant against a peer semantic layer, Sidemantic, on the same demo shop, over HTTP.
 
-    .venv/bin/python benchmarks/peers.py [--scale 10] [--seconds 5] [--repeat 50]
+    .venv/bin/python benchmarks/peers.py [--scale 10] [--seconds 5] [--repeat 200]
         [--connections 8]
 
 Builds the demo at ``--scale``, serves it with `sextant serve` and, from a copy of the same
@@ -490,7 +490,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--scale", type=int, default=10)
     parser.add_argument("--seconds", type=float, default=5.0)
-    parser.add_argument("--repeat", type=int, default=50)
+    parser.add_argument("--repeat", type=int, default=200)
     parser.add_argument("--connections", type=int, default=8)
     args = parser.parse_args()
     if shutil.which("wrk") is None:

@@ -115,10 +115,13 @@ class MiniLM:
         flat += self._w(prefix + ".bias")
         return _f32(flat.reshape(*x.shape[:-1], -1))
 
-    def embed(self, texts: Sequence[str], batch: int = 64) -> Vectors:
+    def embed(self, texts: Sequence[str], batch: int = 16) -> Vectors:
         if not texts:
             return np.zeros((0, 384), dtype=np.float32)
-        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))  # similar lengths per batch
+        # similar lengths per batch, and small batches: less padding, and temporaries of
+        # 16 texts (the attention scores of 64 texts of 128 tokens are 50 MB, which the
+        # allocator keeps; 16 were faster too, 3.5 s against 5.9 s for 400 texts)
+        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
         out = np.zeros((len(texts), 384), dtype=np.float32)
         for start in range(0, len(order), batch):
             chosen = order[start : start + batch]
