@@ -80,7 +80,10 @@ class OutcomeResponse(StreamingResponse):
             last = (previous or "").encode()
             await send({"type": "http.response.body", "body": last, "more_body": False})
         finally:
-            gone.cancel()
+            if not gone.done():
+                gone.cancel()
+            elif not gone.cancelled():
+                gone.exception()  # a failed receive: the answer is over, nothing to add
             if run is not None and not run.done():
                 run.cancel()  # it stops the warehouse's work as it ends
                 _STOPPING.add(run)

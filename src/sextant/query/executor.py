@@ -111,6 +111,7 @@ class Prepared:
 
 
 Outcome = QueryResult | QueryFailure
+_CLOSE_SECONDS = 5.0
 
 
 def _caller_key(principal: Principal) -> tuple[Any, ...]:
@@ -149,11 +150,15 @@ class QueryEngine:
         self._under_way: set[Execution] = set()
 
     def close(self) -> None:
-        """Stop the queries under way and take no more (the process may then exit without
-        waiting for them); write the queued audit rows."""
+        """Take no more queries, stop those under way and wait for them to end (at most
+        ``_CLOSE_SECONDS``, so that the warehouses close after them); write the queued audit
+        rows."""
         self._threads.shutdown(wait=False, cancel_futures=True)
         for execution in list(self._under_way):
             execution.cancel()
+        ending = threading.Thread(target=self._threads.shutdown, daemon=True)
+        ending.start()
+        ending.join(_CLOSE_SECONDS)
         self.audit.close()
 
     # -- construct -------------------------------------------------------------------------

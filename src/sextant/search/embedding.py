@@ -135,8 +135,9 @@ class MiniLM:
         back at about a millisecond's cost (and a thread still embedding just reads them
         again)."""
         mapped: Any = getattr(self._map, "_mmap", None)
-        if mapped is not None:
-            mapped.madvise(mmap.MADV_DONTNEED)
+        advice = getattr(mmap, "MADV_DONTNEED", None)  # not on every platform
+        if mapped is not None and advice is not None:
+            mapped.madvise(advice)
 
     def _embed_batch(self, texts: list[str]) -> Vectors:
         with self._lock:

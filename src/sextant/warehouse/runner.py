@@ -129,17 +129,20 @@ def _arrow_table(result: Any) -> pa.Table:
 
 
 def arrow_of(expr: ir.Table) -> pa.Table:
-    """Rows of ``expr`` as Arrow, on its own backend, for sextant's own scans (catalog,
-    statistics). On DuckDB straight from a cursor of the compiled SQL: Ibis' ``to_pyarrow``
-    there imports pandas for its type conversion, 50 MB resident in every server process."""
+    """Rows of ``expr`` as Arrow, typed as Ibis types them, on its own backend, for
+    sextant's own scans (catalog, statistics). On DuckDB straight from a cursor of the
+    compiled SQL, cast to the expression's schema (a cursor's session keeps the host's time
+    zone, and sums of integers come back as decimals): Ibis' ``to_pyarrow`` there imports
+    pandas for its conversions, 50 MB resident in every server process."""
     backend: Any = ibis.get_backend(expr)
     if backend.name != "duckdb":
         return expr.to_pyarrow()
     cursor = backend.con.cursor()
     try:
-        return _arrow_table(cursor.execute(str(backend.compile(expr))))
+        table = _arrow_table(cursor.execute(str(backend.compile(expr))))
     finally:
         cursor.close()
+    return table.cast(expr.schema().to_pyarrow())
 
 
 def _postgres(
