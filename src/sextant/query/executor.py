@@ -371,8 +371,10 @@ class QueryEngine:
                 self._plans.put(prepared.plan_key, compiled)
             prepared.compiled = compiled
             zone = prepared.snapshot.query_settings.report_timezone
-            key = result_key(database.name, compiled.sql or "", repr((compiled.columns, zone)))
-            cached = self.results.get(key) if self.results is not None else None
+            key, cached = "", None
+            if self.results is not None:  # the key costs a hash of the SQL: only when kept
+                key = result_key(database.name, compiled.sql or "", repr((compiled.columns, zone)))
+                cached = self.results.get(key)
             if cached is not None:
                 result = QueryResult.from_cache(compiled.columns, cached)
                 detail = {"cached": True}
