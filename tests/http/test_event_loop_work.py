@@ -4,7 +4,9 @@ this process; otherwise in a worker thread (the answer is the same either way)."
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
 
 import httpx
 import pytest
@@ -20,47 +22,54 @@ from tests.servers import serve
 API = "/api/agent/v1"
 
 
-def test_a_ready_token_is_checked_on_the_loop_only_while_nothing_needs_io(
-    demo: DemoFiles, services: Callable[[Settings], Sextant], monkeypatch: pytest.MonkeyPatch
-) -> None:
+@pytest.fixture
+def applied(demo: DemoFiles, services: Callable[[Settings], Sextant]) -> Sextant:
     service = services(make_settings(demo.data_dir, config=demo.model))
     service.apply()
+    return service
+
+
+@contextmanager
+def count_execute(service: Sextant) -> Iterator[Callable[[], Any]]:
+    """``service`` served; a call executes a ready count token and gives its rows."""
     headers = {"Authorization": f"Bearer {make_jwt(TEST_SECRET, 'analyst@example.com')}"}
     with serve(create_app(service.settings, service)) as base, httpx.Client() as client:
         body = {"table_id": 3, "aggregations": [{"function": "count"}]}
         token = client.post(base + API + "/construct-query", headers=headers, json=body).json()
-        answers = []
-        for _ in range(2):
+
+        def execute() -> Any:
             answer = client.post(base + API + "/execute", headers=headers, json=token)
-            answers.append(answer.json()["data"]["rows"])
-        assert service.answers_without_io()  # snapshot fresh, token key known
+            return answer.json()["data"]["rows"]
+
+        yield execute
+
+
+def test_a_ready_token_is_checked_on_the_loop_only_while_nothing_needs_io(
+    applied: Sextant, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with count_execute(applied) as execute:
+        answers = [execute() for _ in range(2)]
+        assert applied.answers_without_io()  # snapshot fresh, token key known
         assert answers[0] == answers[1] == [[200]]
         # once the snapshot is due for its version check, the check happens in a thread
-        now = service._checked + SNAPSHOT_CHECK_SECONDS + 0.1
+        now = applied._checked + SNAPSHOT_CHECK_SECONDS + 0.1
         monkeypatch.setattr("sextant.service.time.monotonic", lambda: now)
-        assert not service.answers_without_io()
-        answer = client.post(base + API + "/execute", headers=headers, json=token)
-        assert answer.json()["data"]["rows"] == [[200]]
+        assert not applied.answers_without_io()
+        assert execute() == [[200]]
 
 
 def test_the_request_that_leaves_the_loop_makes_the_version_check(
-    demo: DemoFiles, services: Callable[[Settings], Sextant], monkeypatch: pytest.MonkeyPatch
+    applied: Sextant, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Past the in-memory window but before the check is due, the first request goes to a
     thread and checks there: the requests after it are back on the loop at once."""
-    service = services(make_settings(demo.data_dir, config=demo.model))
-    service.apply()
-    headers = {"Authorization": f"Bearer {make_jwt(TEST_SECRET, 'analyst@example.com')}"}
-    with serve(create_app(service.settings, service)) as base, httpx.Client() as client:
-        body = {"table_id": 3, "aggregations": [{"function": "count"}]}
-        token = client.post(base + API + "/construct-query", headers=headers, json=body).json()
-        client.post(base + API + "/execute", headers=headers, json=token)
-        now = service._checked + SNAPSHOT_CHECK_SECONDS - 0.4
+    with count_execute(applied) as execute:
+        execute()
+        now = applied._checked + SNAPSHOT_CHECK_SECONDS - 0.4
         monkeypatch.setattr("sextant.service.time.monotonic", lambda: now)
-        assert not service.answers_without_io()
-        answer = client.post(base + API + "/execute", headers=headers, json=token)
-        assert answer.json()["data"]["rows"] == [[200]]
-        assert service.answers_without_io()
+        assert not applied.answers_without_io()
+        assert execute() == [[200]]
+        assert applied.answers_without_io()
 
 
 def test_query_rates_in_redis_keep_the_check_in_a_thread(
