@@ -149,3 +149,30 @@ def test_concurrency_limit_queues_then_refuses(slow: Sextant) -> None:
     first.join(10)
     second.join(10)
     assert results == [202, 202]
+
+
+@pytest.mark.parametrize("slow", [60.0], indirect=True)  # only closing can stop it
+def test_closing_stops_the_queries_under_way(slow: Sextant, live: str) -> None:
+    """A server shutting down does not wait a query's whole time limit: closing the query
+    engine stops what runs and returns once it has ended."""
+    api = AgentClient(slow)
+    token = api.construct(ADMIN, slow_query(api)).json()["query"]
+    headers = {"Authorization": f"Bearer {make_jwt(TEST_SECRET, ADMIN)}"}
+    answers: list[object] = []
+
+    def run() -> None:
+        answer = httpx.post(f"{live}/execute", json={"query": token}, headers=headers, timeout=30)
+        answers.append(answer.json())
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    deadline = time.monotonic() + 5
+    while slow.queries.gate.running == 0 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    time.sleep(0.2)  # into DuckDB
+    started = time.monotonic()
+    slow.queries.close()
+    assert time.monotonic() - started < 5
+    thread.join(10)
+    assert answers == [{"status": "failed", "error": "The query was cancelled."}]
+    assert slow.queries.gate.running == 0
