@@ -24,9 +24,9 @@ __all__ = ["QueryGate", "Ticket"]
 
 
 class QueryGate:
-    """Places are handed over: whoever frees one (or a waiter giving up) gives it to the next
-    waiting ticket under the lock, and wakes that ticket alone. Nobody polls, and a release
-    wakes no waiter whose turn it is not."""
+    """Places are handed over: whoever frees one gives it to the next waiting ticket under the
+    lock, and wakes that ticket alone. Nobody polls, and a release wakes no waiter whose turn
+    it is not."""
 
     def __init__(self, total: int, per_user: int, max_waiting: int) -> None:
         self.total = max(1, total)
