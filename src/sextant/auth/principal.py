@@ -43,5 +43,11 @@ class Principal:
     def is_admin(self) -> bool:
         return ADMINISTRATORS in self.groups
 
+    @property
+    def permission_key(self) -> tuple[frozenset[str], tuple[tuple[str, str], ...]]:
+        """What permissions and sandboxes decide from: groups and attributes. Callers with
+        the same key see the same tables, columns and rows."""
+        return (self.groups, tuple(sorted(self.attributes.items())))
+
     def allows(self, scope: str) -> bool:
         return self.scopes is None or ALL_SCOPES in self.scopes or scope in self.scopes

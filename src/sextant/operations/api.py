@@ -76,8 +76,7 @@ class AgentAPI:
         key = (
             what,
             self.core.snapshot().version,
-            principal.groups,
-            tuple(sorted(principal.attributes.items())),
+            principal.permission_key,
         )
         found = self._details.get(key)
         if found is None:

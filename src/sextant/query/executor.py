@@ -116,7 +116,7 @@ _CLOSE_SECONDS = 5.0
 
 def _caller_key(principal: Principal) -> tuple[Any, ...]:
     """What resolving and compiling a query depend on in its caller."""
-    return (principal.user_id, principal.groups, tuple(sorted(principal.attributes.items())))
+    return (principal.user_id, *principal.permission_key)
 
 
 class QueryEngine:
